@@ -1,0 +1,416 @@
+/*
+ * kernels_wasmsimd.c — SIMD128 twins of kernels_scalar.c: the same float operations in the same
+ * order, four lanes at a time, with the scalar math of kernels.h for the tails. Compiled for wasm
+ * with -msimd128, natively through SIMDe (USE_SIMDE) for sanitizer tests, and not at all otherwise.
+ * Kernel bodies: constants splatted once -> main vector loop -> scalar tail; no out-of-bounds reads.
+ */
+#include "kernels.h"
+
+#if defined(__wasm_simd128__)
+#include <wasm_simd128.h>
+#elif defined(USE_SIMDE)
+#define SIMDE_ENABLE_NATIVE_ALIASES
+#include <simde/wasm/simd128.h>
+#endif
+
+#if K_HAVE_SIMD
+#include <math.h>
+
+typedef v128_t f4;
+#define LD(p) wasm_v128_load(p)
+#define ST(p, v) wasm_v128_store(p, v)
+#define SPLAT(x) wasm_f32x4_splat(x)
+#define ADD wasm_f32x4_add
+#define SUB wasm_f32x4_sub
+#define MUL wasm_f32x4_mul
+#define DIV wasm_f32x4_div
+
+/* ---- math: the four-lane k_expm1_parts / k_sigmoid / k_tanh ---------------------------------- */
+static inline void v_expm1_parts(f4 z, f4* sm1, f4* tsp) {
+  z = wasm_f32x4_pmax(z, SPLAT(K_ZMIN)); /* pmax(a, b) = a < b ? b : a, as the scalar clamp */
+  const f4 magic = SPLAT(K_MAGIC);
+  f4 n = SUB(ADD(MUL(z, SPLAT(K_LOG2E)), magic), magic);
+  f4 s = wasm_i32x4_shl(wasm_i32x4_add(wasm_i32x4_trunc_sat_f32x4(n), wasm_i32x4_splat(127)), 23);
+  f4 t = SUB(z, MUL(n, SPLAT(K_LN2_HI)));
+  t = SUB(t, MUL(n, SPLAT(K_LN2_LO)));
+  f4 p = ADD(MUL(SPLAT(K_C5), t), SPLAT(K_C4));
+  p = ADD(MUL(p, t), SPLAT(K_C3));
+  p = ADD(MUL(p, t), SPLAT(K_C2));
+  p = ADD(MUL(p, t), SPLAT(K_C1));
+  f4 ts = MUL(t, s);
+  *sm1 = SUB(s, SPLAT(1.0f));
+  *tsp = MUL(ts, p);
+}
+
+static inline f4 v_exp_neg(f4 z) {
+  f4 sm1, tsp;
+  v_expm1_parts(z, &sm1, &tsp);
+  return ADD(tsp, ADD(sm1, SPLAT(1.0f)));
+}
+
+static inline f4 v_sigmoid(f4 x) {
+  f4 z = wasm_v128_or(x, wasm_i32x4_splat((int32_t)0x80000000u));
+  f4 e = v_exp_neg(z);
+  f4 f = DIV(e, ADD(e, SPLAT(1.0f)));
+  return wasm_v128_bitselect(SUB(SPLAT(1.0f), f), f, wasm_f32x4_gt(x, SPLAT(0.0f)));
+}
+
+static inline f4 v_tanh(f4 x) {
+  const f4 sign = wasm_i32x4_splat((int32_t)0x80000000u);
+  f4 ax = wasm_v128_andnot(x, sign);
+  f4 sm1, tsp;
+  v_expm1_parts(MUL(SPLAT(-2.0f), ax), &sm1, &tsp);
+  f4 m = ADD(tsp, sm1);
+  f4 y = DIV(wasm_f32x4_neg(m), ADD(m, SPLAT(2.0f)));
+  return wasm_v128_or(wasm_v128_andnot(y, sign), wasm_v128_and(x, sign));
+}
+
+/* ---- gemm: 4x8 register blocks (8 accumulators), then 1x8, 4-wide and single-column tails ---- */
+static inline void gemm_4x8(int K, const float* A, int lda, const float* B, int ldb, float* C, int ldc,
+                            int acc) {
+  f4 c00, c01, c10, c11, c20, c21, c30, c31;
+  if (acc) {
+    c00 = LD(C), c01 = LD(C + 4);
+    c10 = LD(C + ldc), c11 = LD(C + ldc + 4);
+    c20 = LD(C + 2 * ldc), c21 = LD(C + 2 * ldc + 4);
+    c30 = LD(C + 3 * ldc), c31 = LD(C + 3 * ldc + 4);
+  } else {
+    c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = SPLAT(0.0f);
+  }
+  const float *a0 = A, *a1 = A + lda, *a2 = A + 2 * lda, *a3 = A + 3 * lda;
+  for (int k = 0; k < K; k++) {
+    const float* b = B + (size_t)k * ldb;
+    f4 b0 = LD(b), b1 = LD(b + 4);
+    f4 x = wasm_v128_load32_splat(a0 + k);
+    c00 = ADD(c00, MUL(x, b0)), c01 = ADD(c01, MUL(x, b1));
+    x = wasm_v128_load32_splat(a1 + k);
+    c10 = ADD(c10, MUL(x, b0)), c11 = ADD(c11, MUL(x, b1));
+    x = wasm_v128_load32_splat(a2 + k);
+    c20 = ADD(c20, MUL(x, b0)), c21 = ADD(c21, MUL(x, b1));
+    x = wasm_v128_load32_splat(a3 + k);
+    c30 = ADD(c30, MUL(x, b0)), c31 = ADD(c31, MUL(x, b1));
+  }
+  ST(C, c00), ST(C + 4, c01);
+  ST(C + ldc, c10), ST(C + ldc + 4, c11);
+  ST(C + 2 * ldc, c20), ST(C + 2 * ldc + 4, c21);
+  ST(C + 3 * ldc, c30), ST(C + 3 * ldc + 4, c31);
+}
+
+static inline void gemm_1x8(int K, const float* A, const float* B, int ldb, float* C, int acc) {
+  f4 c0 = acc ? LD(C) : SPLAT(0.0f), c1 = acc ? LD(C + 4) : SPLAT(0.0f);
+  for (int k = 0; k < K; k++) {
+    const float* b = B + (size_t)k * ldb;
+    f4 x = wasm_v128_load32_splat(A + k);
+    c0 = ADD(c0, MUL(x, LD(b))), c1 = ADD(c1, MUL(x, LD(b + 4)));
+  }
+  ST(C, c0), ST(C + 4, c1);
+}
+
+static inline void gemm_1x4(int K, const float* A, const float* B, int ldb, float* C, int acc) {
+  f4 c0 = acc ? LD(C) : SPLAT(0.0f);
+  for (int k = 0; k < K; k++) c0 = ADD(c0, MUL(wasm_v128_load32_splat(A + k), LD(B + (size_t)k * ldb)));
+  ST(C, c0);
+}
+
+K_DECL_GEMM(wasmsimd) {
+  int j = 0;
+  for (; j + 8 <= N; j += 8) {
+    int i = 0;
+    for (; i + 4 <= M; i += 4)
+      gemm_4x8(K, A + (size_t)i * lda, lda, B + j, ldb, C + (size_t)i * ldc + j, ldc, acc);
+    for (; i < M; i++) gemm_1x8(K, A + (size_t)i * lda, B + j, ldb, C + (size_t)i * ldc + j, acc);
+  }
+  for (; j + 4 <= N; j += 4)
+    for (int i = 0; i < M; i++) gemm_1x4(K, A + (size_t)i * lda, B + j, ldb, C + (size_t)i * ldc + j, acc);
+  for (; j < N; j++)
+    for (int i = 0; i < M; i++) {
+      float c = acc ? C[(size_t)i * ldc + j] : 0.0f;
+      for (int k = 0; k < K; k++) c += A[(size_t)i * lda + k] * B[(size_t)k * ldb + j];
+      C[(size_t)i * ldc + j] = c;
+    }
+}
+
+/* ---- cells --------------------------------------------------------------------------------- */
+K_DECL_LSTM_FWD(wasmsimd) {
+  for (int b = 0; b < B; b++) {
+    float* gi = gates + (size_t)b * ldg;
+    float *gf = gi + H, *gg = gi + 2 * H, *go = gi + 3 * H;
+    const float* cp = cprev + (size_t)b * H;
+    float *cb = c + (size_t)b * H, *tb = tc + (size_t)b * H, *hb = h + (size_t)b * H;
+    int j = 0;
+    for (; j + 4 <= H; j += 4) {
+      f4 i = v_sigmoid(LD(gi + j)), f = v_sigmoid(LD(gf + j)), g = v_tanh(LD(gg + j)), o = v_sigmoid(LD(go + j));
+      f4 cj = ADD(MUL(f, LD(cp + j)), MUL(i, g));
+      f4 t = v_tanh(cj);
+      ST(gi + j, i), ST(gf + j, f), ST(gg + j, g), ST(go + j, o);
+      ST(cb + j, cj), ST(tb + j, t), ST(hb + j, MUL(o, t));
+    }
+    for (; j < H; j++) {
+      float i = k_sigmoid(gi[j]), f = k_sigmoid(gf[j]), g = k_tanh(gg[j]), o = k_sigmoid(go[j]);
+      float cj = f * cp[j] + i * g;
+      float t = k_tanh(cj);
+      gi[j] = i, gf[j] = f, gg[j] = g, go[j] = o;
+      cb[j] = cj, tb[j] = t, hb[j] = o * t;
+    }
+  }
+}
+
+K_DECL_LSTM_BWD(wasmsimd) {
+  const f4 one = SPLAT(1.0f);
+  for (int b = 0; b < B; b++) {
+    const float* gi = gates + (size_t)b * ldg;
+    const float *gf = gi + H, *gg = gi + 2 * H, *go = gi + 3 * H;
+    float* di = dgates + (size_t)b * ldg;
+    float *df = di + H, *dg = di + 2 * H, *dout = di + 3 * H;
+    const float *cp = cprev + (size_t)b * H, *t = tc + (size_t)b * H, *dhb = dh + (size_t)b * H;
+    float* dcb = dc + (size_t)b * H;
+    int j = 0;
+    for (; j + 4 <= H; j += 4) {
+      f4 i = LD(gi + j), f = LD(gf + j), g = LD(gg + j), o = LD(go + j), tj = LD(t + j), d = LD(dhb + j);
+      f4 dc_ = ADD(LD(dcb + j), MUL(MUL(d, o), SUB(one, MUL(tj, tj))));
+      ST(dout + j, MUL(MUL(d, tj), MUL(o, SUB(one, o))));
+      ST(di + j, MUL(MUL(dc_, g), MUL(i, SUB(one, i))));
+      ST(df + j, MUL(MUL(dc_, LD(cp + j)), MUL(f, SUB(one, f))));
+      ST(dg + j, MUL(MUL(dc_, i), SUB(one, MUL(g, g))));
+      ST(dcb + j, MUL(dc_, f));
+    }
+    for (; j < H; j++) {
+      float i = gi[j], f = gf[j], g = gg[j], o = go[j], tj = t[j];
+      float dc_ = dcb[j] + (dhb[j] * o) * (1.0f - tj * tj);
+      dout[j] = (dhb[j] * tj) * (o * (1.0f - o));
+      di[j] = (dc_ * g) * (i * (1.0f - i));
+      df[j] = (dc_ * cp[j]) * (f * (1.0f - f));
+      dg[j] = (dc_ * i) * (1.0f - g * g);
+      dcb[j] = dc_ * f;
+    }
+  }
+}
+
+K_DECL_GRU_FWD(wasmsimd) {
+  const f4 one = SPLAT(1.0f);
+  for (int b = 0; b < B; b++) {
+    float* xr = gx + (size_t)b * 3 * H;
+    float *xz = xr + H, *xn = xr + 2 * H;
+    const float* hr = gh + (size_t)b * 3 * H;
+    const float *hz = hr + H, *hn = hr + 2 * H;
+    const float* hp = hprev + (size_t)b * H;
+    float* hb = h + (size_t)b * H;
+    int j = 0;
+    for (; j + 4 <= H; j += 4) {
+      f4 r = v_sigmoid(ADD(LD(xr + j), LD(hr + j)));
+      f4 z = v_sigmoid(ADD(LD(xz + j), LD(hz + j)));
+      f4 n = v_tanh(ADD(LD(xn + j), MUL(r, LD(hn + j))));
+      ST(xr + j, r), ST(xz + j, z), ST(xn + j, n);
+      ST(hb + j, ADD(MUL(SUB(one, z), n), MUL(z, LD(hp + j))));
+    }
+    for (; j < H; j++) {
+      float r = k_sigmoid(xr[j] + hr[j]);
+      float z = k_sigmoid(xz[j] + hz[j]);
+      float n = k_tanh(xn[j] + r * hn[j]);
+      xr[j] = r, xz[j] = z, xn[j] = n;
+      hb[j] = (1.0f - z) * n + z * hp[j];
+    }
+  }
+}
+
+K_DECL_GRU_BWD(wasmsimd) {
+  const f4 one = SPLAT(1.0f);
+  for (int b = 0; b < B; b++) {
+    const float* ar = acts + (size_t)b * 3 * H;
+    const float *az = ar + H, *an = ar + 2 * H;
+    const float* hn = gh + (size_t)b * 3 * H + 2 * H;
+    const float *hp = hprev + (size_t)b * H, *d = dh + (size_t)b * H;
+    float *xr = dgx + (size_t)b * 3 * H, *yr = dgh + (size_t)b * 3 * H;
+    float* dhp = dhprev + (size_t)b * H;
+    int j = 0;
+    for (; j + 4 <= H; j += 4) {
+      f4 r = LD(ar + j), z = LD(az + j), n = LD(an + j), dj = LD(d + j);
+      f4 dn = MUL(MUL(dj, SUB(one, z)), SUB(one, MUL(n, n)));
+      f4 dz = MUL(MUL(dj, SUB(LD(hp + j), n)), MUL(z, SUB(one, z)));
+      f4 dr = MUL(MUL(dn, LD(hn + j)), MUL(r, SUB(one, r)));
+      ST(xr + j, dr), ST(xr + H + j, dz), ST(xr + 2 * H + j, dn);
+      ST(yr + j, dr), ST(yr + H + j, dz), ST(yr + 2 * H + j, MUL(dn, r));
+      ST(dhp + j, MUL(dj, z));
+    }
+    for (; j < H; j++) {
+      float r = ar[j], z = az[j], n = an[j];
+      float dn = (d[j] * (1.0f - z)) * (1.0f - n * n);
+      float dz = (d[j] * (hp[j] - n)) * (z * (1.0f - z));
+      float dr = (dn * hn[j]) * (r * (1.0f - r));
+      xr[j] = dr, xr[H + j] = dz, xr[2 * H + j] = dn;
+      yr[j] = dr, yr[H + j] = dz, yr[2 * H + j] = dn * r;
+      dhp[j] = d[j] * z;
+    }
+  }
+}
+
+K_DECL_RNN_FWD(wasmsimd) {
+  int j = 0;
+  for (; j + 4 <= n; j += 4) ST(h + j, v_tanh(LD(pre + j)));
+  for (; j < n; j++) h[j] = k_tanh(pre[j]);
+}
+
+K_DECL_RNN_BWD(wasmsimd) {
+  const f4 one = SPLAT(1.0f);
+  int j = 0;
+  for (; j + 4 <= n; j += 4) {
+    f4 hj = LD(h + j);
+    ST(dpre + j, MUL(LD(dh + j), SUB(one, MUL(hj, hj))));
+  }
+  for (; j < n; j++) dpre[j] = dh[j] * (1.0f - h[j] * h[j]);
+}
+
+/* ---- softmax ------------------------------------------------------------------------------- */
+static float v_row_max(int O, const float* x) {
+  float mx = x[0];
+  for (int k = 1; k < O; k++) mx = x[k] > mx ? x[k] : mx;
+  return mx;
+}
+
+static float v_row_expsum(int O, const float* x, float mx, float* e) {
+  f4 s = SPLAT(0.0f), m = SPLAT(mx);
+  int k = 0;
+  for (; k + 4 <= O; k += 4) {
+    f4 v = v_exp_neg(SUB(LD(x + k), m));
+    ST(e + k, v);
+    s = ADD(s, v);
+  }
+  float l[4] = {wasm_f32x4_extract_lane(s, 0), wasm_f32x4_extract_lane(s, 1), wasm_f32x4_extract_lane(s, 2),
+                wasm_f32x4_extract_lane(s, 3)};
+  for (; k < O; k++) {
+    e[k] = k_exp_neg(x[k] - mx);
+    l[k & 3] += e[k];
+  }
+  return (l[0] + l[1]) + (l[2] + l[3]);
+}
+
+static void v_scale(int n, float* y, float a) {
+  f4 va = SPLAT(a);
+  int k = 0;
+  for (; k + 4 <= n; k += 4) ST(y + k, MUL(LD(y + k), va));
+  for (; k < n; k++) y[k] = y[k] * a;
+}
+
+K_DECL_SOFTMAX_XENT(wasmsimd) {
+  double loss = 0.0;
+  for (int r = 0; r < N; r++) {
+    const float* x = logits + (size_t)r * O;
+    float* d = dlogits + (size_t)r * O;
+    int y = tgt[r];
+    if (y < 0) {
+      for (int k = 0; k < O; k++) d[k] = 0.0f;
+      continue;
+    }
+    float mx = v_row_max(O, x);
+    float xy = x[y];
+    float sum = v_row_expsum(O, x, mx, d);
+    loss += (double)logf(sum) - (double)(xy - mx);
+    v_scale(O, d, scale / sum);
+    d[y] -= scale;
+  }
+  return loss;
+}
+
+K_DECL_SOFTMAX(wasmsimd) {
+  for (int r = 0; r < N; r++) {
+    const float* x = in + (size_t)r * O;
+    float* y = out + (size_t)r * O;
+    float mx = v_row_max(O, x);
+    v_scale(O, y, 1.0f / v_row_expsum(O, x, mx, y));
+  }
+}
+
+K_DECL_SUMSQ(wasmsimd) {
+  f4 s = SPLAT(0.0f);
+  int k = 0;
+  for (; k + 4 <= n; k += 4) {
+    f4 v = LD(x + k);
+    s = ADD(s, MUL(v, v));
+  }
+  float l[4] = {wasm_f32x4_extract_lane(s, 0), wasm_f32x4_extract_lane(s, 1), wasm_f32x4_extract_lane(s, 2),
+                wasm_f32x4_extract_lane(s, 3)};
+  for (; k < n; k++) l[k & 3] += x[k] * x[k];
+  return (l[0] + l[1]) + (l[2] + l[3]);
+}
+
+/* ---- optimizers ---------------------------------------------------------------------------- */
+K_DECL_ADAM(wasmsimd) {
+  const f4 vb1 = SPLAT(b1), vb2 = SPLAT(b2), vc1 = SPLAT(1.0f - b1), vc2 = SPLAT(1.0f - b2);
+  const f4 va = SPLAT(a), vrb2 = SPLAT(rb2), veps = SPLAT(eps), vwd = SPLAT(lrwd);
+  int k = 0;
+  for (; k + 4 <= n; k += 4) {
+    f4 gk = LD(g + k), pk = LD(p + k);
+    f4 mk = ADD(MUL(vb1, LD(m + k)), MUL(vc1, gk));
+    f4 vk = ADD(MUL(vb2, LD(v + k)), MUL(vc2, MUL(gk, gk)));
+    ST(m + k, mk), ST(v + k, vk);
+    pk = SUB(pk, MUL(vwd, pk));
+    ST(p + k, SUB(pk, DIV(MUL(va, mk), ADD(MUL(wasm_f32x4_sqrt(vk), vrb2), veps))));
+  }
+  float c1 = 1.0f - b1, c2 = 1.0f - b2;
+  for (; k < n; k++) {
+    float mk = b1 * m[k] + c1 * g[k];
+    float vk = b2 * v[k] + c2 * (g[k] * g[k]);
+    m[k] = mk, v[k] = vk;
+    float pk = p[k] - lrwd * p[k];
+    p[k] = pk - (a * mk) / (sqrtf(vk) * rb2 + eps);
+  }
+}
+
+K_DECL_SGD(wasmsimd) {
+  const f4 vmu = SPLAT(mu), vlr = SPLAT(lr), vwd = SPLAT(lrwd);
+  int k = 0;
+  for (; k + 4 <= n; k += 4) {
+    f4 mk = ADD(MUL(vmu, LD(m + k)), LD(g + k));
+    ST(m + k, mk);
+    f4 pk = LD(p + k);
+    pk = SUB(pk, MUL(vwd, pk));
+    ST(p + k, SUB(pk, MUL(vlr, mk)));
+  }
+  for (; k < n; k++) {
+    float mk = mu * m[k] + g[k];
+    m[k] = mk;
+    float pk = p[k] - lrwd * p[k];
+    p[k] = pk - lr * mk;
+  }
+}
+
+K_DECL_RMSPROP(wasmsimd) {
+  const f4 vrho = SPLAT(rho), vc = SPLAT(1.0f - rho), vlr = SPLAT(lr), veps = SPLAT(eps), vwd = SPLAT(lrwd);
+  int k = 0;
+  for (; k + 4 <= n; k += 4) {
+    f4 gk = LD(g + k);
+    f4 vk = ADD(MUL(vrho, LD(v + k)), MUL(vc, MUL(gk, gk)));
+    ST(v + k, vk);
+    f4 pk = LD(p + k);
+    pk = SUB(pk, MUL(vwd, pk));
+    ST(p + k, SUB(pk, DIV(MUL(vlr, gk), ADD(wasm_f32x4_sqrt(vk), veps))));
+  }
+  float c = 1.0f - rho;
+  for (; k < n; k++) {
+    float vk = rho * v[k] + c * (g[k] * g[k]);
+    v[k] = vk;
+    float pk = p[k] - lrwd * p[k];
+    p[k] = pk - (lr * g[k]) / (sqrtf(vk) + eps);
+  }
+}
+
+K_DECL_ADAGRAD(wasmsimd) {
+  const f4 vlr = SPLAT(lr), veps = SPLAT(eps), vwd = SPLAT(lrwd);
+  int k = 0;
+  for (; k + 4 <= n; k += 4) {
+    f4 gk = LD(g + k);
+    f4 vk = ADD(LD(v + k), MUL(gk, gk));
+    ST(v + k, vk);
+    f4 pk = LD(p + k);
+    pk = SUB(pk, MUL(vwd, pk));
+    ST(p + k, SUB(pk, DIV(MUL(vlr, gk), ADD(wasm_f32x4_sqrt(vk), veps))));
+  }
+  for (; k < n; k++) {
+    float vk = v[k] + g[k] * g[k];
+    v[k] = vk;
+    float pk = p[k] - lrwd * p[k];
+    p[k] = pk - (lr * g[k]) / (sqrtf(vk) + eps);
+  }
+}
+
+#endif /* K_HAVE_SIMD */

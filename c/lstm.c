@@ -1,0 +1,789 @@
+/*
+ * lstm.c — the model: parameters, forward, backward through time, losses, clipping, optimizers.
+ *
+ * Reads top to bottom in the order data flows:
+ *   ---- rng, tensor table ---- create ---- workspace ---- forward ---- loss ---- backward
+ *   ---- optimizer ---- public entry points ---- inspection ---- (model files: lstm_file.c)
+ * What it deliberately does not do: threads, bidirectional layers, peepholes, projections.
+ * Legend: B batch, T steps, I input (or vocabulary V), H hidden, O outputs, L layers,
+ * G gates (LSTM 4, GRU 3, RNN 1), GH = G*H, TB = T*B (rows of a time-major activation matrix).
+ * All equations and the weight layout are in lstm.h; all hot loops are kernels (kernels.h).
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernels.h"
+#include "lstm_internal.h"
+
+/* ---- rng: xorshift64*, state held in the model ----------------------------------------------- */
+static uint64_t rng_next(uint64_t* s) {
+  uint64_t x = *s;
+  x ^= x >> 12, x ^= x << 25, x ^= x >> 27;
+  *s = x;
+  return x * 0x2545F4914F6CDD1DULL;
+}
+static float rng_uniform(uint64_t* s) { return (float)(rng_next(s) >> 40) * 0x1p-24f; } /* [0, 1) */
+uint64_t lstm__rng_seed(uint32_t seed) {
+  uint64_t z = (uint64_t)seed + 0x9E3779B97F4A7C15ULL; /* splitmix64 of the seed: never 0 */
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  z ^= z >> 31;
+  return z ? z : 1;
+}
+
+/* ---- the tensor table: one list walked for sizes, names and pointers -------------------------- */
+int lstm__gates(int cell) { return cell == LSTM_CELL_LSTM ? 4 : cell == LSTM_CELL_GRU ? 3 : 1; }
+
+static void add_tensor(lstm_model* m, const char* name, int rank, int d0, int d1, int decay) {
+  tensor_desc* t = &m->tensors[m->ntensors++];
+  memset(t->name, 0, sizeof t->name);
+  memcpy(t->name, name, strlen(name));
+  t->rank = rank, t->dims[0] = d0, t->dims[1] = rank == 2 ? d1 : 1;
+  t->offset = m->P, t->decay = decay;
+  m->P += d0 * (rank == 2 ? d1 : 1);
+}
+
+int lstm__config_check(const lstm_config* c) {
+  if (c->cell < LSTM_CELL_LSTM || c->cell > LSTM_CELL_RNN) return LSTM_ERR_CONFIG;
+  if (c->input_kind != LSTM_INPUT_DENSE && c->input_kind != LSTM_INPUT_TOKENS) return LSTM_ERR_CONFIG;
+  if (c->loss < LSTM_LOSS_XENT || c->loss > LSTM_LOSS_MSE_LAST) return LSTM_ERR_CONFIG;
+  if (c->input < 1 || c->input > LSTM_MAX_INPUT) return LSTM_ERR_CONFIG;
+  if (c->hidden < 1 || c->hidden > LSTM_MAX_HIDDEN) return LSTM_ERR_CONFIG;
+  if (c->layers < 1 || c->layers > LSTM_MAX_LAYERS) return LSTM_ERR_CONFIG;
+  if (c->output < 1 || c->output > LSTM_MAX_OUTPUT) return LSTM_ERR_CONFIG;
+  if (c->loss == LSTM_LOSS_XENT && c->output < 2) return LSTM_ERR_CONFIG;
+  /* parameter count in 64 bits before anything is allocated */
+  uint64_t GH = (uint64_t)lstm__gates(c->cell) * (uint64_t)c->hidden, H = (uint64_t)c->hidden;
+  uint64_t P = (uint64_t)c->input * GH + H * GH + 2 * GH;
+  P += (uint64_t)(c->layers - 1) * (2 * H * GH + 2 * GH) + H * (uint64_t)c->output + (uint64_t)c->output;
+  if (P > LSTM_MAX_PARAMS) return LSTM_ERR_NOMEM;
+  return LSTM_OK;
+}
+
+/* Sets G and the tensor table (and P) from m->cfg. */
+void lstm__layout(lstm_model* m) {
+  const lstm_config* c = &m->cfg;
+  m->G = lstm__gates(c->cell);
+  int H = c->hidden, GH = m->G * H;
+  char name[16];
+  m->P = 0, m->ntensors = 0;
+  for (int l = 0; l < c->layers; l++) {
+    int I = l == 0 ? c->input : H;
+    name[0] = 'l', name[1] = (char)('0' + l), name[2] = '.';
+    memcpy(name + 3, "wx", 3), add_tensor(m, name, 2, I, GH, 1);
+    memcpy(name + 3, "wh", 3), add_tensor(m, name, 2, H, GH, 1);
+    if (c->cell == LSTM_CELL_GRU) {
+      memcpy(name + 3, "bx", 3), add_tensor(m, name, 1, GH, 0, 0);
+      memcpy(name + 3, "bh", 3), add_tensor(m, name, 1, GH, 0, 0);
+    } else {
+      memcpy(name + 3, "b", 2), add_tensor(m, name, 1, GH, 0, 0);
+    }
+  }
+  add_tensor(m, "head.w", 2, H, c->output, 1);
+  add_tensor(m, "head.b", 1, c->output, 0, 0);
+}
+
+/* Pointers into a parameter-shaped buffer (params, grads or a moment). */
+typedef struct {
+  float *wx, *wh, *b, *bh; /* bh: GRU only; b is bx for GRU */
+} layer_ptrs;
+static layer_ptrs layer_at(const lstm_model* m, float* base, int l) {
+  int k = l * (m->cfg.cell == LSTM_CELL_GRU ? 4 : 3);
+  layer_ptrs p = {base + m->tensors[k].offset, base + m->tensors[k + 1].offset,
+                  base + m->tensors[k + 2].offset,
+                  m->cfg.cell == LSTM_CELL_GRU ? base + m->tensors[k + 3].offset : NULL};
+  return p;
+}
+static float* head_w(const lstm_model* m, float* base) { return base + m->tensors[m->ntensors - 2].offset; }
+static float* head_b(const lstm_model* m, float* base) { return base + m->tensors[m->ntensors - 1].offset; }
+
+/* ---- create ---------------------------------------------------------------------------------- */
+void lstm_train_config_default(lstm_train_config* tc) {
+  tc->optimizer = LSTM_OPT_ADAM;
+  tc->lr = 2e-3f, tc->beta1 = 0.9f, tc->beta2 = 0.999f, tc->eps = 1e-8f, tc->weight_decay = 0.0f;
+  tc->clip_mode = LSTM_CLIP_NORM, tc->clip = 5.0f, tc->dropout = 0.0f;
+}
+
+int lstm__moment_count(int optimizer) { return optimizer == LSTM_OPT_ADAM ? 2 : 1; }
+
+int lstm__train_config_check(const lstm_train_config* tc) {
+  if (tc->optimizer < LSTM_OPT_ADAM || tc->optimizer > LSTM_OPT_ADAGRAD) return LSTM_ERR_CONFIG;
+  if (!(tc->lr > 0.0f) || !isfinite(tc->lr)) return LSTM_ERR_CONFIG;
+  if (!(tc->beta1 >= 0.0f && tc->beta1 < 1.0f) || !(tc->beta2 >= 0.0f && tc->beta2 < 1.0f)) return LSTM_ERR_CONFIG;
+  if (!(tc->eps >= 0.0f) || !isfinite(tc->eps)) return LSTM_ERR_CONFIG;
+  if (!(tc->weight_decay >= 0.0f) || !isfinite(tc->weight_decay)) return LSTM_ERR_CONFIG;
+  if (tc->clip_mode < LSTM_CLIP_NONE || tc->clip_mode > LSTM_CLIP_NORM) return LSTM_ERR_CONFIG;
+  if (tc->clip_mode != LSTM_CLIP_NONE && !(tc->clip > 0.0f && isfinite(tc->clip))) return LSTM_ERR_CONFIG;
+  if (!(tc->dropout >= 0.0f && tc->dropout < 1.0f)) return LSTM_ERR_CONFIG;
+  return LSTM_OK;
+}
+
+/* Allocates the model and its parameter-shaped buffers; parameters are left uninitialised. */
+lstm_model* lstm__alloc(const lstm_config* cfg, int* status) {
+  int st = lstm__config_check(cfg);
+  if (st != LSTM_OK) {
+    *status = st;
+    return NULL;
+  }
+  lstm_model* m = calloc(1, sizeof *m);
+  if (!m) {
+    *status = LSTM_ERR_NOMEM;
+    return NULL;
+  }
+  m->cfg = *cfg;
+  lstm__layout(m);
+  lstm_train_config_default(&m->tc);
+  m->params = calloc((size_t)m->P, sizeof(float));
+  m->grads = calloc((size_t)m->P, sizeof(float));
+  if (!m->params || !m->grads) {
+    lstm_free(m);
+    *status = LSTM_ERR_NOMEM;
+    return NULL;
+  }
+  m->rng = lstm__rng_seed(cfg->seed);
+  *status = LSTM_OK;
+  return m;
+}
+
+lstm_model* lstm_new(const lstm_config* cfg, int* status) {
+  if (!cfg || !status) return NULL;
+  lstm_model* m = lstm__alloc(cfg, status);
+  if (!m) return NULL;
+  /* U(−1/√H, 1/√H) everywhere, as PyTorch; then forget bias 1 (LSTM), other biases 0. */
+  float k = 1.0f / sqrtf((float)cfg->hidden);
+  for (int i = 0; i < m->P; i++) m->params[i] = (2.0f * rng_uniform(&m->rng) - 1.0f) * k;
+  int H = cfg->hidden;
+  for (int l = 0; l < cfg->layers; l++) {
+    layer_ptrs p = layer_at(m, m->params, l);
+    memset(p.b, 0, sizeof(float) * (size_t)(m->G * H));
+    if (p.bh) memset(p.bh, 0, sizeof(float) * (size_t)(m->G * H));
+    if (cfg->cell == LSTM_CELL_LSTM)
+      for (int j = 0; j < H; j++) p.b[H + j] = 1.0f;
+  }
+  memset(head_b(m, m->params), 0, sizeof(float) * (size_t)cfg->output);
+  return m;
+}
+
+void lstm_free(lstm_model* m) {
+  if (!m) return;
+  free(m->params), free(m->grads), free(m->mom[0]), free(m->mom[1]), free(m->ws);
+  for (int s = 0; s < 2; s++) free(m->st[s].h), free(m->st[s].c);
+  free(m);
+}
+
+/* ---- carried state ---------------------------------------------------------------------------- */
+static int state_size(lstm_model* m, int which, int B) {
+  state_t* s = &m->st[which];
+  if (s->B == B) return LSTM_OK;
+  size_t n = (size_t)m->cfg.layers * (size_t)B * (size_t)m->cfg.hidden;
+  float* h = calloc(n, sizeof(float));
+  float* c = m->cfg.cell == LSTM_CELL_LSTM ? calloc(n, sizeof(float)) : NULL;
+  if (!h || (m->cfg.cell == LSTM_CELL_LSTM && !c)) {
+    free(h), free(c);
+    return LSTM_ERR_NOMEM;
+  }
+  free(s->h), free(s->c);
+  s->h = h, s->c = c, s->B = B;
+  return LSTM_OK;
+}
+
+/* ---- workspace: every per-call buffer, carved from one allocation ------------------------------
+ * Per layer l: A (TB, GH) gate activations; Hs (T+1, B, H) with Hs[0] the initial h; for LSTM
+ * Cs (T+1, B, H) and TC (TB, H) = tanh(c); for GRU GHs (TB, GH) = h Wh + bh; for l >= 1 with
+ * dropout, X (TB, H) the dropped input and Mk (TB, H) its mask. Then the head's Y (TB or B, O),
+ * and backward scratch. */
+typedef struct {
+  float *A, *Hs, *Cs, *TC, *GHs, *X, *Mk; /* X, Mk: for l >= 1 with dropout */
+} layer_ws;
+typedef struct {
+  int B, T;
+  layer_ws ly[LSTM_MAX_LAYERS];
+  float* X0;       /* dense input, time-major (TB, I) */
+  int32_t* tok;    /* token input, time-major (TB) */
+  int32_t* tgt;    /* class targets, time-major (TB) */
+  float* ytgt;     /* regression targets, time-major (TB or B, O) */
+  float* Y;        /* head outputs (rows, O) */
+  float *hX, *hMk; /* the head's dropped input and mask (TB, H), with dropout */
+  float *dG, *dG2; /* (TB, GH): LSTM/RNN dG; GRU dGx and dGh */
+  float *dHa, *dHb;/* (TB, H) ping-pong: gradient arriving at a layer's outputs / leaving its input */
+  float *dh, *dc, *dhr; /* (B, H) */
+  float* Wt;       /* transposed weights (max(I,H,O) × max(GH,H,O)) */
+  float* Xt;       /* transposed activations (max(I,H) × TB) */
+} ws_t;
+
+static size_t carve(size_t* off, size_t n) { /* floats, 16-byte aligned */
+  size_t at = *off;
+  *off += (n + 3) & ~(size_t)3;
+  return at;
+}
+
+/* Lays out the workspace for (B, T); with base == NULL only measures it. */
+static size_t ws_layout(const lstm_model* m, int B, int T, float* base, ws_t* w) {
+  const lstm_config* c = &m->cfg;
+  size_t H = (size_t)c->hidden, GH = (size_t)m->G * H, TB = (size_t)T * (size_t)B, O = (size_t)c->output;
+  size_t I = (size_t)c->input, off = 0;
+  size_t maxin = I > H ? I : H;
+  int dense = c->input_kind == LSTM_INPUT_DENSE, drop = m->tc.dropout > 0.0f;
+  ws_t tmp;
+  if (!w) w = &tmp;
+#define AT(n) (base ? base + carve(&off, (n)) : (carve(&off, (n)), (float*)NULL))
+  w->B = B, w->T = T;
+  for (int l = 0; l < c->layers; l++) {
+    layer_ws* L = &w->ly[l];
+    L->A = AT(TB * GH);
+    L->Hs = AT(TB * H + (size_t)B * H);
+    L->Cs = c->cell == LSTM_CELL_LSTM ? AT(TB * H + (size_t)B * H) : NULL;
+    L->TC = c->cell == LSTM_CELL_LSTM ? AT(TB * H) : NULL;
+    L->GHs = c->cell == LSTM_CELL_GRU ? AT(TB * GH) : NULL;
+    L->X = l > 0 && drop ? AT(TB * H) : NULL;
+    L->Mk = l > 0 && drop ? AT(TB * H) : NULL;
+  }
+  w->hX = drop ? AT(TB * H) : NULL;
+  w->hMk = drop ? AT(TB * H) : NULL;
+  w->X0 = dense ? AT(TB * I) : NULL;
+  w->tok = dense ? NULL : (int32_t*)AT(TB);
+  w->tgt = c->loss == LSTM_LOSS_XENT ? (int32_t*)AT(TB) : NULL;
+  w->ytgt = c->loss == LSTM_LOSS_XENT ? NULL : AT(TB * O);
+  w->Y = AT(TB * O);
+  w->dG = AT(TB * GH);
+  w->dG2 = c->cell == LSTM_CELL_GRU ? AT(TB * GH) : NULL;
+  w->dHa = AT(TB * H);
+  w->dHb = AT(TB * H);
+  w->dh = AT((size_t)B * H);
+  w->dc = AT((size_t)B * H);
+  w->dhr = AT((size_t)B * H);
+  size_t wr = maxin > O ? maxin : O, wc = GH > O ? GH : O;
+  w->Wt = AT(wr * wc);
+  w->Xt = AT(maxin * TB);
+#undef AT
+  return off;
+}
+
+static int ws_prepare(lstm_model* m, int B, int T, ws_t* w) {
+  if (B < 1 || T < 1 || (int64_t)B * T > (1 << 24)) return LSTM_ERR_ARG;
+  size_t need = ws_layout(m, B, T, NULL, NULL);
+  if ((uint64_t)need * sizeof(float) > ((uint64_t)1 << 31)) return LSTM_ERR_NOMEM;
+  if (need > m->ws_cap) {
+    float* p = malloc(need * sizeof(float));
+    if (!p) return LSTM_ERR_NOMEM;
+    free(m->ws);
+    m->ws = p, m->ws_cap = need;
+  }
+  ws_layout(m, B, T, m->ws, w);
+  return LSTM_OK;
+}
+
+/* Copies batch-first user input into the time-major workspace. */
+static void load_inputs(const lstm_model* m, ws_t* w, const void* inputs) {
+  int B = w->B, T = w->T;
+  if (m->cfg.input_kind == LSTM_INPUT_TOKENS) {
+    const int32_t* x = inputs;
+    for (int b = 0; b < B; b++)
+      for (int t = 0; t < T; t++) w->tok[(size_t)t * B + b] = x[(size_t)b * T + t];
+  } else {
+    const float* x = inputs;
+    size_t I = (size_t)m->cfg.input;
+    for (int b = 0; b < B; b++)
+      for (int t = 0; t < T; t++) memcpy(w->X0 + ((size_t)t * B + b) * I, x + ((size_t)b * T + t) * I, I * sizeof(float));
+  }
+}
+
+/* The C side checks what could make it read out of bounds; the JS layer checks everything else. */
+static int check_tokens(const lstm_model* m, const void* inputs, int B, int T) {
+  if (m->cfg.input_kind != LSTM_INPUT_TOKENS) return LSTM_OK;
+  const int32_t* x = inputs;
+  for (size_t i = 0; i < (size_t)B * T; i++)
+    if (x[i] < 0 || x[i] >= m->cfg.input) return LSTM_ERR_ARG;
+  return LSTM_OK;
+}
+
+static int check_targets(const lstm_model* m, const void* targets, int B, int T) {
+  if (m->cfg.loss != LSTM_LOSS_XENT) return LSTM_OK;
+  const int32_t* y = targets;
+  for (size_t i = 0; i < (size_t)B * T; i++)
+    if (y[i] < -1 || y[i] >= m->cfg.output) return LSTM_ERR_ARG;
+  return LSTM_OK;
+}
+
+static void transpose(int rows, int cols, const float* src, float* dst) { /* dst (cols, rows) */
+  for (int r = 0; r < rows; r++)
+    for (int c = 0; c < cols; c++) dst[(size_t)c * rows + r] = src[(size_t)r * cols + c];
+}
+
+/* ---- forward ---------------------------------------------------------------------------------
+ * Layer by layer over all T steps: first the input projection of every step as one GEMM (it does
+ * not depend on h), then the recurrence step by step. mode: FWD_TRAIN applies dropout. */
+enum { FWD_EVAL = 0, FWD_TRAIN = 1 };
+
+static void dropout_mask(lstm_model* m, size_t n, const float* in, float* out, float* mask) {
+  float p = m->tc.dropout, keep = 1.0f / (1.0f - p);
+  for (size_t i = 0; i < n; i++) {
+    mask[i] = rng_uniform(&m->rng) < p ? 0.0f : keep;
+    out[i] = in[i] * mask[i];
+  }
+}
+
+/* Input of the head or of layer l >= 1: the previous layer's outputs Hs[1..T], maybe dropped. */
+static const float* layer_input(lstm_model* m, ws_t* w, int l, int mode) {
+  const float* h = w->ly[l - 1].Hs + (size_t)w->B * m->cfg.hidden;
+  if (mode != FWD_TRAIN || m->tc.dropout == 0.0f) return h;
+  int head = l == m->cfg.layers;
+  float *x = head ? w->hX : w->ly[l].X, *mk = head ? w->hMk : w->ly[l].Mk;
+  dropout_mask(m, (size_t)w->T * w->B * m->cfg.hidden, h, x, mk);
+  return x;
+}
+
+static void forward_layer(lstm_model* m, ws_t* w, int l, const float* xin) {
+  const lstm_config* c = &m->cfg;
+  int B = w->B, T = w->T, H = c->hidden, GH = m->G * H, TB = T * B;
+  int I = l == 0 ? c->input : H;
+  layer_ws* L = &w->ly[l];
+  layer_ptrs p = layer_at(m, m->params, l);
+  /* A = X Wx + b for all steps (GRU: + bx) */
+  for (int r = 0; r < TB; r++) memcpy(L->A + (size_t)r * GH, p.b, sizeof(float) * GH);
+  if (l == 0 && c->input_kind == LSTM_INPUT_TOKENS) {
+    for (int r = 0; r < TB; r++) { /* one-hot × Wx is a row gather */
+      float* a = L->A + (size_t)r * GH;
+      const float* row = p.wx + (size_t)w->tok[r] * GH;
+      for (int j = 0; j < GH; j++) a[j] += row[j];
+    }
+  } else {
+    k_gemm(TB, GH, I, xin, I, p.wx, GH, L->A, GH, 1);
+  }
+  for (int t = 0; t < T; t++) {
+    float* a = L->A + (size_t)t * B * GH;
+    const float* hprev = L->Hs + (size_t)t * B * H;
+    float* h = L->Hs + (size_t)(t + 1) * B * H;
+    if (c->cell == LSTM_CELL_LSTM) {
+      k_gemm(B, GH, H, hprev, H, p.wh, GH, a, GH, 1); /* + h Wh */
+      k_lstm_cell_fwd(B, H, a, GH, L->Cs + (size_t)t * B * H, L->Cs + (size_t)(t + 1) * B * H,
+                      L->TC + (size_t)t * B * H, h);
+    } else if (c->cell == LSTM_CELL_GRU) {
+      float* gh = L->GHs + (size_t)t * B * GH;
+      for (int b = 0; b < B; b++) memcpy(gh + (size_t)b * GH, p.bh, sizeof(float) * GH);
+      k_gemm(B, GH, H, hprev, H, p.wh, GH, gh, GH, 1);
+      k_gru_cell_fwd(B, H, a, gh, hprev, h);
+    } else {
+      k_gemm(B, GH, H, hprev, H, p.wh, GH, a, GH, 1);
+      k_rnn_cell_fwd(B * H, a, h);
+    }
+  }
+}
+
+/* Runs all layers and the head from the carried state `slot` (or zeros when slot < 0). Head rows:
+ * every step, or only the last (head_last). */
+static void forward(lstm_model* m, ws_t* w, int slot, int mode, int head_last) {
+  const lstm_config* c = &m->cfg;
+  int B = w->B, T = w->T, H = c->hidden, L = c->layers;
+  size_t BH = (size_t)B * H;
+  for (int l = 0; l < L; l++) {
+    layer_ws* ly = &w->ly[l];
+    if (slot >= 0) {
+      memcpy(ly->Hs, m->st[slot].h + l * BH, BH * sizeof(float));
+      if (ly->Cs) memcpy(ly->Cs, m->st[slot].c + l * BH, BH * sizeof(float));
+    } else {
+      memset(ly->Hs, 0, BH * sizeof(float));
+      if (ly->Cs) memset(ly->Cs, 0, BH * sizeof(float));
+    }
+  }
+  for (int l = 0; l < L; l++) forward_layer(m, w, l, l == 0 ? w->X0 : layer_input(m, w, l, mode));
+  const float* top = layer_input(m, w, L, mode);
+  int rows = head_last ? B : T * B;
+  if (head_last) top += (size_t)(T - 1) * B * H;
+  const float* hb = head_b(m, m->params);
+  for (int r = 0; r < rows; r++) memcpy(w->Y + (size_t)r * c->output, hb, sizeof(float) * c->output);
+  k_gemm(rows, c->output, H, top, H, head_w(m, m->params), c->output, w->Y, c->output, 1);
+}
+
+static void state_commit(lstm_model* m, ws_t* w, int slot) {
+  size_t BH = (size_t)w->B * m->cfg.hidden;
+  for (int l = 0; l < m->cfg.layers; l++) {
+    memcpy(m->st[slot].h + l * BH, w->ly[l].Hs + (size_t)w->T * BH, BH * sizeof(float));
+    if (w->ly[l].Cs) memcpy(m->st[slot].c + l * BH, w->ly[l].Cs + (size_t)w->T * BH, BH * sizeof(float));
+  }
+}
+
+/* ---- loss: value, and ∂loss/∂Y written over Y ------------------------------------------------ */
+static double loss_and_dY(lstm_model* m, ws_t* w, const void* targets) {
+  const lstm_config* c = &m->cfg;
+  int B = w->B, T = w->T, O = c->output;
+  if (c->loss == LSTM_LOSS_XENT) {
+    const int32_t* y = targets;
+    int count = 0;
+    for (int b = 0; b < B; b++)
+      for (int t = 0; t < T; t++) {
+        int32_t v = y[(size_t)b * T + t];
+        w->tgt[(size_t)t * B + b] = v;
+        count += v >= 0;
+      }
+    float scale = count ? 1.0f / (float)count : 0.0f;
+    double sum = k_softmax_xent(T * B, O, w->Y, w->tgt, scale, w->Y);
+    return count ? sum / count : 0.0;
+  }
+  const float* y = targets;
+  int last = c->loss == LSTM_LOSS_MSE_LAST;
+  int steps = last ? 1 : T;
+  size_t n = (size_t)steps * B * O;
+  float scale = 2.0f / (float)n;
+  double sum = 0.0;
+  for (int b = 0; b < B; b++)
+    for (int t = 0; t < steps; t++) {
+      float* yr = w->Y + ((size_t)t * B + b) * O;
+      const float* tr = y + ((size_t)b * steps + t) * O;
+      for (int k = 0; k < O; k++) {
+        float d = yr[k] - tr[k];
+        sum += (double)d * d;
+        yr[k] = scale * d;
+      }
+    }
+  return sum / (double)n;
+}
+
+/* ---- backward -------------------------------------------------------------------------------
+ * Gradients are ADDED into m->grads (zeroed once per step by the caller). norms, when not NULL,
+ * receives ‖∂L/∂h_t‖ per layer and step. */
+static void col_sum_add(int rows, int cols, const float* x, float* out) {
+  for (int r = 0; r < rows; r++)
+    for (int j = 0; j < cols; j++) out[j] += x[(size_t)r * cols + j];
+}
+
+/* dW (K, N) += Xᵀ · dG for X (TB, K), dG (TB, N), through a transposed copy of X. */
+static void weight_grad(ws_t* w, int TB, int K, int N, const float* X, const float* dG, float* dW) {
+  transpose(TB, K, X, w->Xt);
+  k_gemm(K, N, TB, w->Xt, TB, dG, N, dW, N, 1);
+}
+
+static void backward_layer(lstm_model* m, ws_t* w, int l, const float* xin, const float* dHout, float* dXin,
+                           float* norms) {
+  const lstm_config* c = &m->cfg;
+  int B = w->B, T = w->T, H = c->hidden, GH = m->G * H, TB = T * B;
+  int I = l == 0 ? c->input : H;
+  size_t BH = (size_t)B * H;
+  layer_ws* L = &w->ly[l];
+  layer_ptrs p = layer_at(m, m->params, l), g = layer_at(m, m->grads, l);
+  int gru = c->cell == LSTM_CELL_GRU;
+  float* dGh = gru ? w->dG2 : w->dG; /* the gradient of the recurrent pre-activations */
+  transpose(H, GH, p.wh, w->Wt);      /* Whᵀ (GH, H) */
+  memset(w->dhr, 0, BH * sizeof(float));
+  memset(w->dc, 0, BH * sizeof(float));
+  for (int t = T - 1; t >= 0; t--) {
+    const float* up = dHout + (size_t)t * BH;
+    for (size_t j = 0; j < BH; j++) w->dh[j] = up[j] + w->dhr[j]; /* from above + from t+1 */
+    if (norms) norms[l * T + t] = sqrtf(k_sumsq((int)BH, w->dh));
+    float* dg = w->dG + (size_t)t * B * GH;
+    if (c->cell == LSTM_CELL_LSTM) {
+      k_lstm_cell_bwd(B, H, L->A + (size_t)t * B * GH, GH, L->Cs + (size_t)t * BH, L->TC + (size_t)t * BH,
+                      w->dh, w->dc, dg);
+      k_gemm(B, H, GH, dg, GH, w->Wt, H, w->dhr, H, 0);
+    } else if (gru) {
+      float* dgh = dGh + (size_t)t * B * GH;
+      k_gru_cell_bwd(B, H, L->A + (size_t)t * B * GH, L->GHs + (size_t)t * B * GH, L->Hs + (size_t)t * BH,
+                     w->dh, dg, dgh, w->dhr);
+      k_gemm(B, H, GH, dgh, GH, w->Wt, H, w->dhr, H, 1);
+    } else {
+      k_rnn_cell_bwd((int)BH, L->Hs + (size_t)(t + 1) * BH, w->dh, dg);
+      k_gemm(B, H, GH, dg, GH, w->Wt, H, w->dhr, H, 0);
+    }
+  }
+  /* weights: dWh += Hprevᵀ dGh (Hs[0..T-1] is contiguous), biases, dWx, and the input gradient */
+  weight_grad(w, TB, H, GH, L->Hs, dGh, g.wh);
+  col_sum_add(TB, GH, w->dG, g.b);
+  if (gru) col_sum_add(TB, GH, dGh, g.bh);
+  if (l == 0 && c->input_kind == LSTM_INPUT_TOKENS) {
+    for (int r = 0; r < TB; r++) { /* scatter-add: the transpose of the row gather */
+      float* row = g.wx + (size_t)w->tok[r] * GH;
+      const float* d = w->dG + (size_t)r * GH;
+      for (int j = 0; j < GH; j++) row[j] += d[j];
+    }
+  } else {
+    weight_grad(w, TB, I, GH, xin, w->dG, g.wx);
+  }
+  if (dXin) {
+    transpose(I, GH, p.wx, w->Wt); /* Wxᵀ (GH, I) */
+    k_gemm(TB, I, GH, w->dG, GH, w->Wt, I, dXin, I, 0);
+  }
+}
+
+/* Full backward from ∂L/∂Y (in w->Y). Inputs of layers l >= 1 and of the head are recomputed from
+ * the forward caches exactly as forward saw them (dropped copies when dropout was on). */
+static void backward(lstm_model* m, ws_t* w, int dropped, const float* const* xins, float* norms) {
+  const lstm_config* c = &m->cfg;
+  int B = w->B, T = w->T, H = c->hidden, O = c->output, L = c->layers, TB = T * B;
+  int last = c->loss == LSTM_LOSS_MSE_LAST;
+  int rows = last ? B : TB;
+  const float* top = xins[L];
+  const float* top_rows = last ? top + (size_t)(T - 1) * B * H : top;
+  /* head: dWy += topᵀ dY, dby += Σ dY, dTop = dY Wyᵀ */
+  weight_grad(w, rows, H, O, top_rows, w->Y, head_w(m, m->grads));
+  col_sum_add(rows, O, w->Y, head_b(m, m->grads));
+  transpose(H, O, head_w(m, m->params), w->Wt);
+  float* dH = w->dHa;
+  if (last) memset(dH, 0, (size_t)TB * H * sizeof(float));
+  k_gemm(rows, H, O, w->Y, O, w->Wt, H, dH + (size_t)(TB - rows) * H, H, 0);
+  if (dropped) { /* through the head's dropout mask */
+    for (size_t i = 0; i < (size_t)TB * H; i++) dH[i] *= w->hMk[i];
+  }
+  for (int l = L - 1; l >= 0; l--) {
+    float* dX = NULL;
+    if (l > 0) dX = dH == w->dHa ? w->dHb : w->dHa;
+    backward_layer(m, w, l, xins[l], dH, dX, norms);
+    if (dX && dropped) {
+      const float* mk = w->ly[l].Mk;
+      for (size_t i = 0; i < (size_t)TB * H; i++) dX[i] *= mk[i];
+    }
+    dH = dX;
+  }
+}
+
+/* ---- one gradient computation: forward, loss, backward ----------------------------------------
+ * Runs from the train state; advances it when `advance`. mode FWD_TRAIN applies dropout. */
+static int compute_gradients(lstm_model* m, const void* inputs, const void* targets, int B, int T, int mode,
+                             int advance, float* loss, float* norms) {
+  if (!m || !inputs || !targets) return LSTM_ERR_ARG;
+  ws_t w;
+  int st = ws_prepare(m, B, T, &w);
+  if (st == LSTM_OK) st = check_tokens(m, inputs, B, T);
+  if (st == LSTM_OK) st = check_targets(m, targets, B, T);
+  if (st == LSTM_OK) st = state_size(m, LSTM_STATE_TRAIN, B);
+  if (st != LSTM_OK) return st;
+  load_inputs(m, &w, inputs);
+  const lstm_config* c = &m->cfg;
+  int L = c->layers;
+  /* forward, remembering each layer's input as forward used it */
+  uint64_t rng0 = m->rng;
+  forward(m, &w, LSTM_STATE_TRAIN, mode, c->loss == LSTM_LOSS_MSE_LAST);
+  int dropped = mode == FWD_TRAIN && m->tc.dropout > 0.0f;
+  const float* xins[LSTM_MAX_LAYERS + 1];
+  xins[0] = w.X0;
+  for (int l = 1; l <= L; l++) {
+    const float* h = w.ly[l - 1].Hs + (size_t)B * c->hidden;
+    xins[l] = dropped ? (l < L ? w.ly[l].X : w.hX) : h;
+  }
+  double lv = loss_and_dY(m, &w, targets);
+  memset(m->grads, 0, sizeof(float) * (size_t)m->P);
+  backward(m, &w, dropped, xins, norms);
+  double ss = 0.0;
+  for (int k = 0; k < m->ntensors; k++) {
+    tensor_desc* t = &m->tensors[k];
+    ss += k_sumsq(t->dims[0] * t->dims[1], m->grads + t->offset);
+  }
+  m->last_gnorm = (float)sqrt(ss);
+  if (loss) *loss = (float)lv;
+  if (!isfinite(lv) || !isfinite(m->last_gnorm)) {
+    m->rng = rng0; /* a rejected step leaves no trace */
+    return LSTM_ERR_NONFINITE;
+  }
+  if (advance) state_commit(m, &w, LSTM_STATE_TRAIN);
+  return LSTM_OK;
+}
+
+/* ---- optimizer ------------------------------------------------------------------------------ */
+static int ensure_moments(lstm_model* m) {
+  int need = lstm__moment_count(m->tc.optimizer);
+  for (int i = 0; i < need; i++)
+    if (!m->mom[i]) {
+      m->mom[i] = calloc((size_t)m->P, sizeof(float));
+      if (!m->mom[i]) return LSTM_ERR_NOMEM;
+    }
+  return LSTM_OK;
+}
+
+static void clip_gradients(lstm_model* m) {
+  const lstm_train_config* tc = &m->tc;
+  if (tc->clip_mode == LSTM_CLIP_VALUE) {
+    float th = tc->clip;
+    for (int i = 0; i < m->P; i++) m->grads[i] = m->grads[i] > th ? th : m->grads[i] < -th ? -th : m->grads[i];
+  } else if (tc->clip_mode == LSTM_CLIP_NORM && m->last_gnorm > tc->clip) {
+    float s = tc->clip / m->last_gnorm;
+    for (int i = 0; i < m->P; i++) m->grads[i] *= s;
+  }
+}
+
+static int update(lstm_model* m) {
+  int st = ensure_moments(m);
+  if (st != LSTM_OK) return st;
+  clip_gradients(m);
+  const lstm_train_config* tc = &m->tc;
+  m->step += 1.0;
+  float a = tc->lr, rb2 = 1.0f;
+  if (tc->optimizer == LSTM_OPT_ADAM) {
+    a = (float)(tc->lr / (1.0 - pow(tc->beta1, m->step)));
+    rb2 = (float)(1.0 / sqrt(1.0 - pow(tc->beta2, m->step)));
+  }
+  for (int k = 0; k < m->ntensors; k++) {
+    tensor_desc* t = &m->tensors[k];
+    int n = t->dims[0] * t->dims[1];
+    float *p = m->params + t->offset, *g = m->grads + t->offset, *m0 = m->mom[0] + t->offset;
+    float lrwd = t->decay ? tc->lr * tc->weight_decay : 0.0f;
+    switch (tc->optimizer) {
+      case LSTM_OPT_ADAM: k_adam(n, p, g, m0, m->mom[1] + t->offset, a, tc->beta1, tc->beta2, rb2, tc->eps, lrwd); break;
+      case LSTM_OPT_SGD: k_sgd(n, p, g, m0, tc->lr, tc->beta1, lrwd); break;
+      case LSTM_OPT_RMSPROP: k_rmsprop(n, p, g, m0, tc->lr, tc->beta2, tc->eps, lrwd); break;
+      default: k_adagrad(n, p, g, m0, tc->lr, tc->eps, lrwd); break;
+    }
+  }
+  return LSTM_OK;
+}
+
+/* ---- public entry points --------------------------------------------------------------------- */
+int lstm_config_size(void) { return (int)sizeof(lstm_config); }
+int lstm_train_config_size(void) { return (int)sizeof(lstm_train_config); }
+
+int lstm_set_train_config(lstm_model* m, const lstm_train_config* tc) {
+  if (!m || !tc) return LSTM_ERR_ARG;
+  int st = lstm__train_config_check(tc);
+  if (st != LSTM_OK) return st;
+  if (tc->optimizer != m->tc.optimizer) { /* moments of another optimizer mean nothing: restart them */
+    free(m->mom[0]), free(m->mom[1]);
+    m->mom[0] = m->mom[1] = NULL;
+  }
+  m->tc = *tc;
+  return LSTM_OK;
+}
+int lstm_get_train_config(const lstm_model* m, lstm_train_config* tc) {
+  if (!m || !tc) return LSTM_ERR_ARG;
+  *tc = m->tc;
+  return LSTM_OK;
+}
+int lstm_get_config(const lstm_model* m, lstm_config* cfg) {
+  if (!m || !cfg) return LSTM_ERR_ARG;
+  *cfg = m->cfg;
+  return LSTM_OK;
+}
+
+int lstm_reset_state(lstm_model* m, int which) {
+  if (!m || which < 0 || which > 1) return LSTM_ERR_ARG;
+  state_t* s = &m->st[which];
+  size_t n = (size_t)m->cfg.layers * (size_t)s->B * (size_t)m->cfg.hidden;
+  if (s->h) memset(s->h, 0, n * sizeof(float));
+  if (s->c) memset(s->c, 0, n * sizeof(float));
+  return LSTM_OK;
+}
+
+int lstm_train(lstm_model* m, const void* inputs, const void* targets, int B, int T, float* loss) {
+  if (!m) return LSTM_ERR_ARG;
+  int st = ensure_moments(m); /* before anything changes, so NOMEM leaves the model as it was */
+  if (st != LSTM_OK) return st;
+  st = compute_gradients(m, inputs, targets, B, T, FWD_TRAIN, 1, loss, NULL);
+  if (st != LSTM_OK) return st;
+  return update(m);
+}
+
+int lstm_gradients(lstm_model* m, const void* inputs, const void* targets, int B, int T, int advance, float* loss) {
+  return compute_gradients(m, inputs, targets, B, T, FWD_EVAL, advance, loss, NULL);
+}
+
+int lstm_step_gradient_norms(lstm_model* m, const void* inputs, const void* targets, int B, int T, float* norms) {
+  if (!norms) return LSTM_ERR_ARG;
+  return compute_gradients(m, inputs, targets, B, T, FWD_EVAL, 0, NULL, norms);
+}
+
+float lstm_last_gradient_norm(const lstm_model* m) { return m ? m->last_gnorm : 0.0f; }
+
+int lstm_apply_gradients(lstm_model* m) {
+  if (!m) return LSTM_ERR_ARG;
+  double ss = 0.0;
+  for (int i = 0; i < m->P; i++) ss += (double)m->grads[i] * m->grads[i];
+  if (!isfinite(ss)) return LSTM_ERR_NONFINITE;
+  m->last_gnorm = (float)sqrt(ss);
+  return update(m);
+}
+
+int lstm_predict(lstm_model* m, const void* inputs, int B, int T, int flags, float* out) {
+  if (!m || !inputs || !out) return LSTM_ERR_ARG;
+  ws_t w;
+  int st = ws_prepare(m, B, T, &w);
+  if (st == LSTM_OK) st = check_tokens(m, inputs, B, T);
+  if (st == LSTM_OK) st = state_size(m, LSTM_STATE_PREDICT, B);
+  if (st != LSTM_OK) return st;
+  load_inputs(m, &w, inputs);
+  int last = (flags & LSTM_PREDICT_LAST_ONLY) != 0;
+  forward(m, &w, LSTM_STATE_PREDICT, FWD_EVAL, last);
+  state_commit(m, &w, LSTM_STATE_PREDICT);
+  int O = m->cfg.output, rows = last ? B : T * B;
+  if (flags & LSTM_PREDICT_SOFTMAX) k_softmax(rows, O, w.Y, w.Y);
+  if (last) {
+    memcpy(out, w.Y, sizeof(float) * (size_t)B * O);
+  } else {
+    for (int b = 0; b < B; b++)
+      for (int t = 0; t < T; t++)
+        memcpy(out + ((size_t)b * T + t) * O, w.Y + ((size_t)t * B + b) * O, sizeof(float) * O);
+  }
+  return LSTM_OK;
+}
+
+/* ---- inspection ------------------------------------------------------------------------------ */
+int lstm_inspect_channels(const lstm_model* m) {
+  if (!m) return 0;
+  return m->cfg.cell == LSTM_CELL_LSTM ? 6 : m->cfg.cell == LSTM_CELL_GRU ? 4 : 1;
+}
+
+int lstm_inspect(lstm_model* m, const void* inputs, int B, int T, float* out) {
+  if (!m || !inputs || !out) return LSTM_ERR_ARG;
+  ws_t w;
+  int st = ws_prepare(m, B, T, &w);
+  if (st == LSTM_OK) st = check_tokens(m, inputs, B, T);
+  if (st != LSTM_OK) return st;
+  load_inputs(m, &w, inputs);
+  forward(m, &w, -1, FWD_EVAL, 1);
+  int H = m->cfg.hidden, G = m->G, C = lstm_inspect_channels(m);
+  size_t Hb = sizeof(float) * (size_t)H;
+  for (int l = 0; l < m->cfg.layers; l++) {
+    layer_ws* L = &w.ly[l];
+    for (int t = 0; t < T; t++)
+      for (int b = 0; b < B; b++) {
+        float* o = out + ((((size_t)l * T + t) * B + b) * C) * H;
+        size_t r = (size_t)t * B + b;
+        for (int g = 0; g < G && C > 1; g++) memcpy(o + (size_t)g * H, L->A + r * G * H + (size_t)g * H, Hb);
+        if (L->Cs) memcpy(o + 4 * (size_t)H, L->Cs + (r + B) * H, Hb);
+        memcpy(o + (size_t)(C - 1) * H, L->Hs + (r + B) * H, Hb);
+      }
+  }
+  return LSTM_OK;
+}
+
+/* ---- parameters and state --------------------------------------------------------------------- */
+int lstm_param_count(const lstm_model* m) { return m ? m->P : 0; }
+float* lstm_params(lstm_model* m) { return m ? m->params : NULL; }
+float* lstm_grads(lstm_model* m) { return m ? m->grads : NULL; }
+int lstm_tensor_count(const lstm_model* m) { return m ? m->ntensors : 0; }
+const char* lstm_tensor_name(const lstm_model* m, int k) {
+  return m && k >= 0 && k < m->ntensors ? m->tensors[k].name : NULL;
+}
+int lstm_tensor_shape(const lstm_model* m, int k, int32_t* dims) {
+  if (!m || !dims || k < 0 || k >= m->ntensors) return -1;
+  dims[0] = m->tensors[k].dims[0], dims[1] = m->tensors[k].rank == 2 ? m->tensors[k].dims[1] : 0;
+  return m->tensors[k].rank;
+}
+int lstm_tensor_offset(const lstm_model* m, int k) {
+  return m && k >= 0 && k < m->ntensors ? m->tensors[k].offset : -1;
+}
+float* lstm_opt_state(lstm_model* m, int which) {
+  return m && (which == 0 || which == 1) ? m->mom[which] : NULL;
+}
+double lstm_step_count(const lstm_model* m) { return m ? m->step : 0.0; }
+
+int lstm_state_batch(const lstm_model* m, int which) {
+  return m && (which == 0 || which == 1) ? m->st[which].B : 0;
+}
+int lstm_state_set_batch(lstm_model* m, int which, int B) {
+  if (!m || which < 0 || which > 1 || B < 1 || B > (1 << 20)) return LSTM_ERR_ARG;
+  int st = state_size(m, which, B);
+  if (st == LSTM_OK) lstm_reset_state(m, which);
+  return st;
+}
+float* lstm_state_h(lstm_model* m, int which) { return m && (which == 0 || which == 1) ? m->st[which].h : NULL; }
+float* lstm_state_c(lstm_model* m, int which) { return m && (which == 0 || which == 1) ? m->st[which].c : NULL; }
+
+uint32_t lstm_rng_get(const lstm_model* m, int word) {
+  if (!m) return 0;
+  return word == 0 ? (uint32_t)m->rng : (uint32_t)(m->rng >> 32);
+}
+void lstm_rng_set(lstm_model* m, uint32_t w0, uint32_t w1) {
+  if (!m) return;
+  uint64_t s = (uint64_t)w0 | ((uint64_t)w1 << 32);
+  m->rng = s ? s : 1;
+}
+
+int lstm_simd(void) { return K_HAVE_SIMD; }
