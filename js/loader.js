@@ -55,8 +55,10 @@ function resolveUrl(url) {
 
 async function compileUrl(url) {
   if (isNode && url.protocol === 'file:') {
-    // Node's fetch() cannot read file: URLs. Not a static import, so browsers never load it.
-    const { readFile } = await import(/* webpackIgnore: true */ /* @vite-ignore */ 'node:fs/promises');
+    // Node's fetch() cannot read file: URLs. A dynamic import of a variable, so browsers never
+    // load it and bundlers (Vite, webpack, Rollup) leave it alone instead of shimming it.
+    const fsModule = 'node:fs/promises';
+    const { readFile } = await import(/* webpackIgnore: true */ /* @vite-ignore */ fsModule);
     let bytes;
     try {
       bytes = await readFile(url);
