@@ -1,0 +1,77 @@
+// What `npm pack` would publish: the library (js/ with both wasm builds) and README, nothing of
+// the repo's sources, tests, benchmarks or demo (the demo is served from the repository).
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+
+// --ignore-scripts: prepack (build.sh) would print to stdout and spoil the JSON; test.sh has built.
+const packed = JSON.parse(
+  execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT, encoding: 'utf8' }),
+);
+const files = packed[0].files.map((f) => f.path).sort();
+
+describe('npm pack', () => {
+  test('ships the loader, both wasm builds, README.md and package.json', () => {
+    for (const file of ['js/loader.js', 'js/build/lstm-simd.wasm', 'js/build/lstm-plain.wasm', 'package.json']) {
+      assert.ok(files.includes(file), `${file} missing from the package: ${files.join(', ')}`);
+    }
+  });
+
+  test('ships README.md', (t) => {
+    if (!existsSync(join(ROOT, 'README.md'))) return t.skip('README.md not written yet');
+    assert.ok(files.includes('README.md'));
+  });
+
+  for (const file of ['js/index.js', 'js/index.d.ts']) {
+    test(`ships ${file} (the package entry point)`, (t) => {
+      if (!existsSync(join(ROOT, file))) return t.skip(`${file} not written yet (another engineer is on it)`);
+      assert.ok(files.includes(file), `${file} missing from the package`);
+    });
+  }
+
+  test('ships nothing from tests/, c/, bench/, web/, scripts/, build/ or .ci/', () => {
+    const leaked = files.filter((f) => /^(tests|c|bench|web|scripts|build|\.ci)\//.test(f));
+    assert.deepEqual(leaked, []);
+    assert.ok(files.every((f) => f === 'package.json' || f === 'README.md' || /^LICEN[CS]E/.test(f) || f.startsWith('js/')),
+      `unexpected files: ${files.join(', ')}`);
+    assert.ok(!files.some((f) => f.endsWith('.tmp.wasm')), 'build leftovers');
+  });
+
+  test('entry points in package.json exist in the package', (t) => {
+    assert.equal(pkg.type, 'module');
+    assert.equal(pkg.exports['.'].default, './js/index.js');
+    assert.equal(Object.keys(pkg.exports['.'])[0], 'types', '"types" must come first in exports');
+    if (!existsSync(join(ROOT, 'js/index.js'))) return t.skip('js/index.js not written yet');
+    assert.ok(files.includes(pkg.exports['.'].default.slice(2)));
+    assert.ok(files.includes(pkg.exports['.'].types.slice(2)));
+  });
+});
+
+describe('package.json scripts', () => {
+  test('start, test, build, prepack, bench and fuzz run the repository scripts', () => {
+    assert.deepEqual(
+      {
+        start: pkg.scripts.start,
+        test: pkg.scripts.test,
+        build: pkg.scripts.build,
+        prepack: pkg.scripts.prepack,
+        bench: pkg.scripts.bench,
+        fuzz: pkg.scripts.fuzz,
+      },
+      {
+        start: 'node scripts/start.mjs',
+        test: 'bash scripts/test.sh',
+        build: 'bash build.sh',
+        prepack: 'bash build.sh',
+        bench: 'node bench/run.mjs',
+        fuzz: 'bash scripts/fuzz.sh',
+      },
+    );
+  });
+});
