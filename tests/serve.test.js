@@ -68,9 +68,9 @@ describe('serve.mjs on the repository', () => {
     assert.equal(noSlash.headers.location, '/web/?x=1');
   });
 
-  test('missing files are 404, directories without index.html are 404 (no listings)', async () => {
+  test('missing files are 404', async () => {
     assert.equal((await get(srv.port, '/no/such/file.js')).status, 404);
-    assert.equal((await get(srv.port, '/js/')).status, 404);
+    assert.equal((await get(srv.port, '/js/no-such-file.js')).status, 404);
   });
 
   test('only GET and HEAD; malformed escapes are 400', async () => {
@@ -98,12 +98,12 @@ describe('serve.mjs on the repository', () => {
   }
 });
 
-describe('serve.mjs with a symlink out of the root', () => {
+describe('serve.mjs on a scratch root (empty directory, symlink out of the root)', () => {
   let dir;
   let srv;
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'wasm-lstm-serve-'));
-    mkdirSync(join(dir, 'site'));
+    mkdirSync(join(dir, 'site', 'empty'), { recursive: true });
     writeFileSync(join(dir, 'secret.txt'), 'secret');
     writeFileSync(join(dir, 'site', 'ok.txt'), 'ok');
     symlinkSync(join(dir, 'secret.txt'), join(dir, 'site', 'link.txt'));
@@ -112,6 +112,11 @@ describe('serve.mjs with a symlink out of the root', () => {
   after(async () => {
     await srv.close();
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('a directory without index.html is 404 (no listings)', async () => {
+    assert.equal((await get(srv.port, '/empty/')).status, 404);
+    assert.equal((await get(srv.port, '/empty')).status, 301);
   });
 
   test('files inside are served, a symlink pointing outside is 403', async () => {
