@@ -81,6 +81,13 @@ describe('build outputs', () => {
     assert.ok(seen.has('f32x4.mul') && seen.has('f32x4.add'), `only ${[...seen]} in the kernels`);
   });
 
+  test('simd: the module as a whole does f32x4 multiplies and adds', () => {
+    const text = [...functionsOf(BUILDS.simd).values()].flat().join('\n');
+    for (const op of ['f32x4.mul', 'f32x4.add']) {
+      assert.ok(text.includes(op), `lstm-simd.wasm has no ${op}: are the SIMD kernels compiled in?`);
+    }
+  });
+
   test('plain: no f32x4 instruction anywhere', () => {
     const fns = functionsOf(BUILDS.plain);
     const offenders = [...fns].filter(([, lines]) => lines.some((l) => l.includes('f32x4.'))).map(([n]) => n);
