@@ -83,52 +83,62 @@ static inline float k_tanh(float x) {
   return k_u2f((k_f2u(y) & 0x7FFFFFFFu) | (k_f2u(x) & 0x80000000u));
 }
 
+/* Kernels stay real functions (not inlined into the model code), so that profiles name them and
+ * tests can check each SIMD twin's instructions in the built module. */
+#if defined(__GNUC__) || defined(__clang__)
+#define K_KERNEL __attribute__((noinline))
+#else
+#define K_KERNEL
+#endif
+
 /* ---- contracts -----------------------------------------------------------------------------
  * gemm: C (M,N) = [C +] A (M,K) · B (K,N). Each C element is accumulated in the order
  *   c = (acc ? C : 0); for k = 0..K-1: c += A[i,k]·B[k,j]
  * so any two correct kernels agree bit for bit. */
 #define K_DECL_GEMM(sfx)                                                                            \
-  void gemm__##sfx(int M, int N, int K, const float* restrict A, int lda, const float* restrict B,   \
+  K_KERNEL void gemm__##sfx(int M, int N, int K, const float* restrict A, int lda, const float* restrict B,   \
                    int ldb, float* restrict C, int ldc, int acc)
 
 /* lstm_cell_fwd: one step of B rows.
  *   gates (B, 4H) ld ldg: in = pre-activations [i f g o]; out = activations σ(i) σ(f) tanh(g) σ(o)
- *   c = f ⊙ cprev + i ⊙ g;  tc = tanh(c);  h = o ⊙ tc.  cprev, c, tc, h: (B, H) rows of ld H. */
+ *   c = f ⊙ cprev + i ⊙ g;  h = o ⊙ tanh(c).  cprev, c, h: (B, H) rows of ld H. */
 #define K_DECL_LSTM_FWD(sfx)                                                                        \
-  void lstm_cell_fwd__##sfx(int B, int H, float* restrict gates, int ldg, const float* restrict cprev, \
-                            float* restrict c, float* restrict tc, float* restrict h)
+  K_KERNEL void lstm_cell_fwd__##sfx(int B, int H, float* restrict gates, int ldg,                  \
+                                     const float* restrict cprev, float* restrict c, float* restrict h)
 
-/* lstm_cell_bwd: dh (B,H) is ∂L/∂h; dc (B,H) holds ∂L/∂c from step t+1 on entry and ∂L/∂c_prev on
- * exit; dgates (B,4H) ld ldg gets ∂L/∂(pre-activations).
- *   dtc = dh ⊙ o;  dc += dtc ⊙ (1 − tc²)
- *   do = dh ⊙ tc ⊙ o(1−o);  di = dc ⊙ g ⊙ i(1−i);  df = dc ⊙ cprev ⊙ f(1−f);  dg = dc ⊙ i ⊙ (1−g²)
+/* lstm_cell_bwd: gates (B,4H) ld ldg the activations from forward, c (B,H) the cell state they
+ * produced; dh (B,H) is ∂L/∂h; dc (B,H) holds ∂L/∂c from step t+1 on entry and ∂L/∂c_prev on exit;
+ * dgates (B,4H) ld ldg gets ∂L/∂(pre-activations) and may be `gates` itself (in place: the
+ * activations are not needed after this step's backward). tanh(c) is recomputed, not stored.
+ *   dtc = dh ⊙ o;  dc += dtc ⊙ (1 − tanh²c)
+ *   do = dh ⊙ tanh c ⊙ o(1−o);  di = dc ⊙ g ⊙ i(1−i);  df = dc ⊙ cprev ⊙ f(1−f);  dg = dc ⊙ i ⊙ (1−g²)
  *   dc_prev = dc ⊙ f */
 #define K_DECL_LSTM_BWD(sfx)                                                                        \
-  void lstm_cell_bwd__##sfx(int B, int H, const float* restrict gates, int ldg,                     \
-                            const float* restrict cprev, const float* restrict tc,                  \
-                            const float* restrict dh, float* restrict dc, float* restrict dgates)
+  K_KERNEL void lstm_cell_bwd__##sfx(int B, int H, const float* gates, int ldg,                     \
+                                     const float* restrict cprev, const float* restrict c,          \
+                                     const float* restrict dh, float* restrict dc, float* dgates)
 
 /* gru_cell_fwd: gx (B,3H) = x Wx + bx (in; out: activations r z n), gh (B,3H) = h Wh + bh (in),
  *   r = σ(gx_r + gh_r); z = σ(gx_z + gh_z); n = tanh(gx_n + r ⊙ gh_n); h = (1 − z) ⊙ n + z ⊙ hprev */
 #define K_DECL_GRU_FWD(sfx)                                                                         \
-  void gru_cell_fwd__##sfx(int B, int H, float* restrict gx, const float* restrict gh,              \
+  K_KERNEL void gru_cell_fwd__##sfx(int B, int H, float* restrict gx, const float* restrict gh,              \
                            const float* restrict hprev, float* restrict h)
 
 /* gru_cell_bwd: acts (B,3H) = r z n, gh (B,3H) as in forward, dh (B,H) = ∂L/∂h.
- * Writes dgx (B,3H), dgh (B,3H) (∂L/∂ pre-activations on each side) and dhprev (B,H) = dh ⊙ z
- * (the direct path; the caller adds dgh · Whᵀ).
+ * Writes dgx (B,3H), dgh (B,3H) (∂L/∂ pre-activations on each side; in place over acts and gh is
+ * allowed) and dhprev (B,H) = dh ⊙ z (the direct path; the caller adds dgh · Whᵀ).
  *   dn = dh(1−z)(1−n²); dz = dh(hprev − n) z(1−z); dr = dn gh_n r(1−r)
  *   dgx = [dr dz dn]; dgh = [dr dz dn ⊙ r] */
 #define K_DECL_GRU_BWD(sfx)                                                                         \
-  void gru_cell_bwd__##sfx(int B, int H, const float* restrict acts, const float* restrict gh,       \
-                           const float* restrict hprev, const float* restrict dh,                   \
-                           float* restrict dgx, float* restrict dgh, float* restrict dhprev)
+  K_KERNEL void gru_cell_bwd__##sfx(int B, int H, const float* acts, const float* gh,                \
+                                    const float* restrict hprev, const float* restrict dh, float* dgx, \
+                                    float* dgh, float* restrict dhprev)
 
 /* rnn_cell_fwd: h = tanh(pre), n elements, in place allowed (h == pre).
  * rnn_cell_bwd: dpre = dh ⊙ (1 − h²). */
-#define K_DECL_RNN_FWD(sfx) void rnn_cell_fwd__##sfx(int n, const float* pre, float* h)
+#define K_DECL_RNN_FWD(sfx) K_KERNEL void rnn_cell_fwd__##sfx(int n, const float* pre, float* h)
 #define K_DECL_RNN_BWD(sfx)                                                                         \
-  void rnn_cell_bwd__##sfx(int n, const float* restrict h, const float* restrict dh, float* restrict dpre)
+  K_KERNEL void rnn_cell_bwd__##sfx(int n, const float* restrict h, const float* restrict dh, float* restrict dpre)
 
 /* softmax_xent: N rows of O logits (ld O). For each row r with target y = tgt[r] >= 0:
  *   p = softmax(logits_r); loss += log Σ e^(l − max) − (l_y − max); dlogits_r = scale · (p − onehot(y))
@@ -136,31 +146,31 @@ static inline float k_tanh(float x) {
  * The row sum runs over four interleaved partial sums (lane j takes k ≡ j mod 4), combined as
  * (s0 + s1) + (s2 + s3), in both twins. */
 #define K_DECL_SOFTMAX_XENT(sfx)                                                                    \
-  double softmax_xent__##sfx(int N, int O, const float* logits, const int32_t* restrict tgt,        \
+  K_KERNEL double softmax_xent__##sfx(int N, int O, const float* logits, const int32_t* restrict tgt,        \
                              float scale, float* dlogits)
 
 /* softmax: N rows of O, out may alias in. Same summation order as softmax_xent. */
-#define K_DECL_SOFTMAX(sfx) void softmax__##sfx(int N, int O, const float* in, float* out)
+#define K_DECL_SOFTMAX(sfx) K_KERNEL void softmax__##sfx(int N, int O, const float* in, float* out)
 
 /* sumsq: Σ x², four interleaved partial sums combined as (s0 + s1) + (s2 + s3). */
-#define K_DECL_SUMSQ(sfx) float sumsq__##sfx(int n, const float* restrict x)
+#define K_DECL_SUMSQ(sfx) K_KERNEL float sumsq__##sfx(int n, const float* restrict x)
 
 /* adam: m = β1 m + (1−β1) g; v = β2 v + (1−β2) g²; p −= a · m / (√v · rb2 + ε) − wd·p·lr
  *   with a = lr / (1 − β1^t) and rb2 = 1/√(1 − β2^t) (PyTorch Adam, AdamW-style decay). */
 #define K_DECL_ADAM(sfx)                                                                            \
-  void adam__##sfx(int n, float* restrict p, const float* restrict g, float* restrict m,            \
+  K_KERNEL void adam__##sfx(int n, float* restrict p, const float* restrict g, float* restrict m,            \
                    float* restrict v, float a, float b1, float b2, float rb2, float eps, float lrwd)
 /* sgd (momentum μ, PyTorch): m = μ m + g; p −= lr m + lrwd p */
 #define K_DECL_SGD(sfx)                                                                             \
-  void sgd__##sfx(int n, float* restrict p, const float* restrict g, float* restrict m, float lr,   \
+  K_KERNEL void sgd__##sfx(int n, float* restrict p, const float* restrict g, float* restrict m, float lr,   \
                   float mu, float lrwd)
 /* rmsprop (PyTorch, no momentum): v = ρ v + (1−ρ) g²; p −= lr g / (√v + ε) + lrwd p */
 #define K_DECL_RMSPROP(sfx)                                                                         \
-  void rmsprop__##sfx(int n, float* restrict p, const float* restrict g, float* restrict v,         \
+  K_KERNEL void rmsprop__##sfx(int n, float* restrict p, const float* restrict g, float* restrict v,         \
                       float lr, float rho, float eps, float lrwd)
 /* adagrad: v += g²; p −= lr g / (√v + ε) + lrwd p */
 #define K_DECL_ADAGRAD(sfx)                                                                         \
-  void adagrad__##sfx(int n, float* restrict p, const float* restrict g, float* restrict v,         \
+  K_KERNEL void adagrad__##sfx(int n, float* restrict p, const float* restrict g, float* restrict v,         \
                       float lr, float eps, float lrwd)
 
 #define K_DECL_ALL(sfx)                                                                             \

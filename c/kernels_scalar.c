@@ -25,13 +25,12 @@ K_DECL_LSTM_FWD(scalar) {
     float* gi = gates + (size_t)b * ldg;
     float *gf = gi + H, *gg = gi + 2 * H, *go = gi + 3 * H;
     const float* cp = cprev + (size_t)b * H;
-    float *cb = c + (size_t)b * H, *tb = tc + (size_t)b * H, *hb = h + (size_t)b * H;
+    float *cb = c + (size_t)b * H, *hb = h + (size_t)b * H;
     for (int j = 0; j < H; j++) {
       float i = k_sigmoid(gi[j]), f = k_sigmoid(gf[j]), g = k_tanh(gg[j]), o = k_sigmoid(go[j]);
       float cj = f * cp[j] + i * g; /* c' = f ⊙ c + i ⊙ g */
-      float t = k_tanh(cj);
       gi[j] = i, gf[j] = f, gg[j] = g, go[j] = o;
-      cb[j] = cj, tb[j] = t, hb[j] = o * t; /* h' = o ⊙ tanh(c') */
+      cb[j] = cj, hb[j] = o * k_tanh(cj); /* h' = o ⊙ tanh(c') */
     }
   }
 }
@@ -42,10 +41,10 @@ K_DECL_LSTM_BWD(scalar) {
     const float *gf = gi + H, *gg = gi + 2 * H, *go = gi + 3 * H;
     float* di = dgates + (size_t)b * ldg;
     float *df = di + H, *dg = di + 2 * H, *dout = di + 3 * H;
-    const float *cp = cprev + (size_t)b * H, *t = tc + (size_t)b * H, *dhb = dh + (size_t)b * H;
+    const float *cp = cprev + (size_t)b * H, *cb = c + (size_t)b * H, *dhb = dh + (size_t)b * H;
     float* dcb = dc + (size_t)b * H;
     for (int j = 0; j < H; j++) {
-      float i = gi[j], f = gf[j], g = gg[j], o = go[j], tj = t[j];
+      float i = gi[j], f = gf[j], g = gg[j], o = go[j], tj = k_tanh(cb[j]); /* all read before any write */
       float dc_ = dcb[j] + (dhb[j] * o) * (1.0f - tj * tj);
       dout[j] = (dhb[j] * tj) * (o * (1.0f - o));
       di[j] = (dc_ * g) * (i * (1.0f - i));
@@ -83,10 +82,10 @@ K_DECL_GRU_BWD(scalar) {
     float *xr = dgx + (size_t)b * 3 * H, *yr = dgh + (size_t)b * 3 * H;
     float* dhp = dhprev + (size_t)b * H;
     for (int j = 0; j < H; j++) {
-      float r = ar[j], z = az[j], n = an[j];
+      float r = ar[j], z = az[j], n = an[j], ghn = hn[j]; /* all read before any write */
       float dn = (d[j] * (1.0f - z)) * (1.0f - n * n);
       float dz = (d[j] * (hp[j] - n)) * (z * (1.0f - z));
-      float dr = (dn * hn[j]) * (r * (1.0f - r));
+      float dr = (dn * ghn) * (r * (1.0f - r));
       xr[j] = dr, xr[H + j] = dz, xr[2 * H + j] = dn;
       yr[j] = dr, yr[H + j] = dz, yr[2 * H + j] = dn * r;
       dhp[j] = d[j] * z;

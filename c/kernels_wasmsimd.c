@@ -65,7 +65,17 @@ static inline f4 v_tanh(f4 x) {
   return wasm_v128_or(wasm_v128_andnot(y, sign), wasm_v128_and(x, sign));
 }
 
-/* ---- gemm: 4x8 register blocks (8 accumulators), then 1x8, 4-wide and single-column tails ---- */
+/* ---- gemm -------------------------------------------------------------------------------------
+ * Register blocks of 4 rows × 8 columns (8 accumulators). For M >= 8, the classic cache blocking:
+ * K in chunks of KC, N in chunks of NC whose 8-column panels of B are packed contiguously (no
+ * strided rows, no TLB misses), M in chunks of MC rows of A that stay in L2 while every panel is
+ * swept. Each C element still sums its k in order: a chunk stores the running sum and the next
+ * chunk reloads it, so the result is bit-identical to the scalar twin. Small M (a single sequence)
+ * streams B unpacked: packing would cost as much as the product. */
+#define GEMM_KC 128
+#define GEMM_NC 256
+#define GEMM_MC 128
+
 static inline void gemm_4x8(int K, const float* A, int lda, const float* B, int ldb, float* C, int ldc,
                             int acc) {
   f4 c00, c01, c10, c11, c20, c21, c30, c31;
@@ -112,14 +122,10 @@ static inline void gemm_1x4(int K, const float* A, const float* B, int ldb, floa
   ST(C, c0);
 }
 
-K_DECL_GEMM(wasmsimd) {
-  int j = 0;
-  for (; j + 8 <= N; j += 8) {
-    int i = 0;
-    for (; i + 4 <= M; i += 4)
-      gemm_4x8(K, A + (size_t)i * lda, lda, B + j, ldb, C + (size_t)i * ldc + j, ldc, acc);
-    for (; i < M; i++) gemm_1x8(K, A + (size_t)i * lda, B + j, ldb, C + (size_t)i * ldc + j, acc);
-  }
+/* Columns [j0, N) that do not fill an 8-wide panel: 4-wide, then one at a time. */
+static void gemm_tail_cols(int M, int N, int j0, int K, const float* A, int lda, const float* B, int ldb,
+                           float* C, int ldc, int acc) {
+  int j = j0;
   for (; j + 4 <= N; j += 4)
     for (int i = 0; i < M; i++) gemm_1x4(K, A + (size_t)i * lda, B + j, ldb, C + (size_t)i * ldc + j, acc);
   for (; j < N; j++)
@@ -130,27 +136,63 @@ K_DECL_GEMM(wasmsimd) {
     }
 }
 
+/* Rows [i0, i1) against one 8-column panel of B (ld ldb, packed panels have ldb 8). */
+static inline void gemm_rows_x8(int i0, int i1, int K, const float* A, int lda, const float* B, int ldb,
+                                float* C, int ldc, int acc) {
+  int i = i0;
+  for (; i + 4 <= i1; i += 4) gemm_4x8(K, A + (size_t)i * lda, lda, B, ldb, C + (size_t)i * ldc, ldc, acc);
+  for (; i < i1; i++) gemm_1x8(K, A + (size_t)i * lda, B, ldb, C + (size_t)i * ldc, acc);
+}
+
+K_DECL_GEMM(wasmsimd) {
+  int N8 = N & ~7;
+  if (M < 8) {
+    for (int j = 0; j < N8; j += 8) gemm_rows_x8(0, M, K, A, lda, B + j, ldb, C + j, ldc, acc);
+    gemm_tail_cols(M, N, N8, K, A, lda, B, ldb, C, ldc, acc);
+    return;
+  }
+  float Bp[GEMM_KC * GEMM_NC]; /* packed panels: Bp[(p·kc + k)·8 + c] = B[k0 + k, j0 + 8p + c] */
+  for (int k0 = 0; k0 < K || (K == 0 && k0 == 0); k0 += GEMM_KC) {
+    int kc = K - k0 < GEMM_KC ? K - k0 : GEMM_KC;
+    int a = acc || k0 > 0;
+    for (int j0 = 0; j0 < N8; j0 += GEMM_NC) {
+      int nc = N8 - j0 < GEMM_NC ? N8 - j0 : GEMM_NC;
+      for (int p = 0; p < nc / 8; p++)
+        for (int k = 0; k < kc; k++) {
+          const float* src = B + (size_t)(k0 + k) * ldb + j0 + 8 * p;
+          float* dst = Bp + ((size_t)p * kc + k) * 8;
+          ST(dst, LD(src)), ST(dst + 4, LD(src + 4));
+        }
+      for (int i0 = 0; i0 < M; i0 += GEMM_MC) {
+        int i1 = M - i0 < GEMM_MC ? M : i0 + GEMM_MC;
+        for (int p = 0; p < nc / 8; p++)
+          gemm_rows_x8(i0, i1, kc, A + k0, lda, Bp + (size_t)p * kc * 8, 8, C + j0 + 8 * p, ldc, a);
+      }
+    }
+    gemm_tail_cols(M, N, N8, kc, A + k0, lda, B + (size_t)k0 * ldb, ldb, C, ldc, a);
+    if (K == 0) break;
+  }
+}
+
 /* ---- cells --------------------------------------------------------------------------------- */
 K_DECL_LSTM_FWD(wasmsimd) {
   for (int b = 0; b < B; b++) {
     float* gi = gates + (size_t)b * ldg;
     float *gf = gi + H, *gg = gi + 2 * H, *go = gi + 3 * H;
     const float* cp = cprev + (size_t)b * H;
-    float *cb = c + (size_t)b * H, *tb = tc + (size_t)b * H, *hb = h + (size_t)b * H;
+    float *cb = c + (size_t)b * H, *hb = h + (size_t)b * H;
     int j = 0;
     for (; j + 4 <= H; j += 4) {
       f4 i = v_sigmoid(LD(gi + j)), f = v_sigmoid(LD(gf + j)), g = v_tanh(LD(gg + j)), o = v_sigmoid(LD(go + j));
       f4 cj = ADD(MUL(f, LD(cp + j)), MUL(i, g));
-      f4 t = v_tanh(cj);
       ST(gi + j, i), ST(gf + j, f), ST(gg + j, g), ST(go + j, o);
-      ST(cb + j, cj), ST(tb + j, t), ST(hb + j, MUL(o, t));
+      ST(cb + j, cj), ST(hb + j, MUL(o, v_tanh(cj)));
     }
     for (; j < H; j++) {
       float i = k_sigmoid(gi[j]), f = k_sigmoid(gf[j]), g = k_tanh(gg[j]), o = k_sigmoid(go[j]);
       float cj = f * cp[j] + i * g;
-      float t = k_tanh(cj);
       gi[j] = i, gf[j] = f, gg[j] = g, go[j] = o;
-      cb[j] = cj, tb[j] = t, hb[j] = o * t;
+      cb[j] = cj, hb[j] = o * k_tanh(cj);
     }
   }
 }
@@ -162,11 +204,11 @@ K_DECL_LSTM_BWD(wasmsimd) {
     const float *gf = gi + H, *gg = gi + 2 * H, *go = gi + 3 * H;
     float* di = dgates + (size_t)b * ldg;
     float *df = di + H, *dg = di + 2 * H, *dout = di + 3 * H;
-    const float *cp = cprev + (size_t)b * H, *t = tc + (size_t)b * H, *dhb = dh + (size_t)b * H;
+    const float *cp = cprev + (size_t)b * H, *cb = c + (size_t)b * H, *dhb = dh + (size_t)b * H;
     float* dcb = dc + (size_t)b * H;
     int j = 0;
     for (; j + 4 <= H; j += 4) {
-      f4 i = LD(gi + j), f = LD(gf + j), g = LD(gg + j), o = LD(go + j), tj = LD(t + j), d = LD(dhb + j);
+      f4 i = LD(gi + j), f = LD(gf + j), g = LD(gg + j), o = LD(go + j), tj = v_tanh(LD(cb + j)), d = LD(dhb + j);
       f4 dc_ = ADD(LD(dcb + j), MUL(MUL(d, o), SUB(one, MUL(tj, tj))));
       ST(dout + j, MUL(MUL(d, tj), MUL(o, SUB(one, o))));
       ST(di + j, MUL(MUL(dc_, g), MUL(i, SUB(one, i))));
@@ -175,7 +217,7 @@ K_DECL_LSTM_BWD(wasmsimd) {
       ST(dcb + j, MUL(dc_, f));
     }
     for (; j < H; j++) {
-      float i = gi[j], f = gf[j], g = gg[j], o = go[j], tj = t[j];
+      float i = gi[j], f = gf[j], g = gg[j], o = go[j], tj = k_tanh(cb[j]);
       float dc_ = dcb[j] + (dhb[j] * o) * (1.0f - tj * tj);
       dout[j] = (dhb[j] * tj) * (o * (1.0f - o));
       di[j] = (dc_ * g) * (i * (1.0f - i));
@@ -224,19 +266,19 @@ K_DECL_GRU_BWD(wasmsimd) {
     float* dhp = dhprev + (size_t)b * H;
     int j = 0;
     for (; j + 4 <= H; j += 4) {
-      f4 r = LD(ar + j), z = LD(az + j), n = LD(an + j), dj = LD(d + j);
+      f4 r = LD(ar + j), z = LD(az + j), n = LD(an + j), ghn = LD(hn + j), dj = LD(d + j);
       f4 dn = MUL(MUL(dj, SUB(one, z)), SUB(one, MUL(n, n)));
       f4 dz = MUL(MUL(dj, SUB(LD(hp + j), n)), MUL(z, SUB(one, z)));
-      f4 dr = MUL(MUL(dn, LD(hn + j)), MUL(r, SUB(one, r)));
+      f4 dr = MUL(MUL(dn, ghn), MUL(r, SUB(one, r)));
       ST(xr + j, dr), ST(xr + H + j, dz), ST(xr + 2 * H + j, dn);
       ST(yr + j, dr), ST(yr + H + j, dz), ST(yr + 2 * H + j, MUL(dn, r));
       ST(dhp + j, MUL(dj, z));
     }
     for (; j < H; j++) {
-      float r = ar[j], z = az[j], n = an[j];
+      float r = ar[j], z = az[j], n = an[j], ghn = hn[j];
       float dn = (d[j] * (1.0f - z)) * (1.0f - n * n);
       float dz = (d[j] * (hp[j] - n)) * (z * (1.0f - z));
-      float dr = (dn * hn[j]) * (r * (1.0f - r));
+      float dr = (dn * ghn) * (r * (1.0f - r));
       xr[j] = dr, xr[H + j] = dz, xr[2 * H + j] = dn;
       yr[j] = dr, yr[H + j] = dz, yr[2 * H + j] = dn * r;
       dhp[j] = d[j] * z;

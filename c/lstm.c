@@ -189,12 +189,13 @@ static int state_size(lstm_model* m, int which, int B) {
 }
 
 /* ---- workspace: every per-call buffer, carved from one allocation ------------------------------
- * Per layer l: A (TB, GH) gate activations; Hs (T+1, B, H) with Hs[0] the initial h; for LSTM
- * Cs (T+1, B, H) and TC (TB, H) = tanh(c); for GRU GHs (TB, GH) = h Wh + bh; for l >= 1 with
- * dropout, X (TB, H) the dropped input and Mk (TB, H) its mask. Then the head's Y (TB or B, O),
- * and backward scratch. */
+ * Per layer l: A (TB, GH) gate activations, overwritten by backward with ∂L/∂(pre-activations);
+ * Hs (T+1, B, H) with Hs[0] the initial h; for LSTM Cs (T+1, B, H); for GRU GHs (TB, GH) =
+ * h Wh + bh (then its gradient); for l >= 1 with dropout, X (TB, H) the dropped input and Mk (TB, H)
+ * its mask. Then the head's Y (TB or B, O), and backward scratch. Only what backward needs is
+ * kept: tanh(c) is recomputed, and gradients reuse the activations' memory. */
 typedef struct {
-  float *A, *Hs, *Cs, *TC, *GHs, *X, *Mk; /* X, Mk: for l >= 1 with dropout */
+  float *A, *Hs, *Cs, *GHs, *X, *Mk; /* X, Mk: for l >= 1 with dropout */
 } layer_ws;
 typedef struct {
   int B, T;
@@ -205,12 +206,13 @@ typedef struct {
   float* ytgt;     /* regression targets, time-major (TB or B, O) */
   float* Y;        /* head outputs (rows, O) */
   float *hX, *hMk; /* the head's dropped input and mask (TB, H), with dropout */
-  float *dG, *dG2; /* (TB, GH): LSTM/RNN dG; GRU dGx and dGh */
   float *dHa, *dHb;/* (TB, H) ping-pong: gradient arriving at a layer's outputs / leaving its input */
   float *dh, *dc, *dhr; /* (B, H) */
   float* Wt;       /* transposed weights (max(I,H,O) × max(GH,H,O)) */
-  float* Xt;       /* transposed activations (max(I,H) × TB) */
+  float* Xt;       /* transposed activations, XT_ROWS at a time (max(I,H) × XT_ROWS) */
 } ws_t;
+
+#define XT_ROWS 256 /* rows of an activation matrix transposed at a time for a weight gradient */
 
 static size_t carve(size_t* off, size_t n) { /* floats, 16-byte aligned */
   size_t at = *off;
@@ -234,7 +236,6 @@ static size_t ws_layout(const lstm_model* m, int B, int T, float* base, ws_t* w)
     L->A = AT(TB * GH);
     L->Hs = AT(TB * H + (size_t)B * H);
     L->Cs = c->cell == LSTM_CELL_LSTM ? AT(TB * H + (size_t)B * H) : NULL;
-    L->TC = c->cell == LSTM_CELL_LSTM ? AT(TB * H) : NULL;
     L->GHs = c->cell == LSTM_CELL_GRU ? AT(TB * GH) : NULL;
     L->X = l > 0 && drop ? AT(TB * H) : NULL;
     L->Mk = l > 0 && drop ? AT(TB * H) : NULL;
@@ -246,16 +247,14 @@ static size_t ws_layout(const lstm_model* m, int B, int T, float* base, ws_t* w)
   w->tgt = c->loss == LSTM_LOSS_XENT ? (int32_t*)AT(TB) : NULL;
   w->ytgt = c->loss == LSTM_LOSS_XENT ? NULL : AT(TB * O);
   w->Y = AT(TB * O);
-  w->dG = AT(TB * GH);
-  w->dG2 = c->cell == LSTM_CELL_GRU ? AT(TB * GH) : NULL;
   w->dHa = AT(TB * H);
-  w->dHb = AT(TB * H);
+  w->dHb = c->layers > 1 ? AT(TB * H) : NULL;
   w->dh = AT((size_t)B * H);
   w->dc = AT((size_t)B * H);
   w->dhr = AT((size_t)B * H);
   size_t wr = maxin > O ? maxin : O, wc = GH > O ? GH : O;
   w->Wt = AT(wr * wc);
-  w->Xt = AT(maxin * TB);
+  w->Xt = AT(maxin * (TB < XT_ROWS ? TB : XT_ROWS));
 #undef AT
   return off;
 }
@@ -357,8 +356,7 @@ static void forward_layer(lstm_model* m, ws_t* w, int l, const float* xin) {
     float* h = L->Hs + (size_t)(t + 1) * B * H;
     if (c->cell == LSTM_CELL_LSTM) {
       k_gemm(B, GH, H, hprev, H, p.wh, GH, a, GH, 1); /* + h Wh */
-      k_lstm_cell_fwd(B, H, a, GH, L->Cs + (size_t)t * B * H, L->Cs + (size_t)(t + 1) * B * H,
-                      L->TC + (size_t)t * B * H, h);
+      k_lstm_cell_fwd(B, H, a, GH, L->Cs + (size_t)t * B * H, L->Cs + (size_t)(t + 1) * B * H, h);
     } else if (c->cell == LSTM_CELL_GRU) {
       float* gh = L->GHs + (size_t)t * B * GH;
       for (int b = 0; b < B; b++) memcpy(gh + (size_t)b * GH, p.bh, sizeof(float) * GH);
@@ -448,10 +446,14 @@ static void col_sum_add(int rows, int cols, const float* x, float* out) {
     for (int j = 0; j < cols; j++) out[j] += x[(size_t)r * cols + j];
 }
 
-/* dW (K, N) += Xᵀ · dG for X (TB, K), dG (TB, N), through a transposed copy of X. */
-static void weight_grad(ws_t* w, int TB, int K, int N, const float* X, const float* dG, float* dW) {
-  transpose(TB, K, X, w->Xt);
-  k_gemm(K, N, TB, w->Xt, TB, dG, N, dW, N, 1);
+/* dW (K, N) += Xᵀ · dG for X (rows, K), dG (rows, N), through transposed copies of X, XT_ROWS
+ * rows at a time (the sum over rows still runs in order). */
+static void weight_grad(ws_t* w, int rows, int K, int N, const float* X, const float* dG, float* dW) {
+  for (int r0 = 0; r0 < rows; r0 += XT_ROWS) {
+    int n = rows - r0 < XT_ROWS ? rows - r0 : XT_ROWS;
+    transpose(n, K, X + (size_t)r0 * K, w->Xt);
+    k_gemm(K, N, n, w->Xt, n, dG + (size_t)r0 * N, N, dW, N, 1);
+  }
 }
 
 static void backward_layer(lstm_model* m, ws_t* w, int l, const float* xin, const float* dHout, float* dXin,
@@ -463,7 +465,8 @@ static void backward_layer(lstm_model* m, ws_t* w, int l, const float* xin, cons
   layer_ws* L = &w->ly[l];
   layer_ptrs p = layer_at(m, m->params, l), g = layer_at(m, m->grads, l);
   int gru = c->cell == LSTM_CELL_GRU;
-  float* dGh = gru ? w->dG2 : w->dG; /* the gradient of the recurrent pre-activations */
+  float* dG = L->A;                   /* ∂L/∂(input-side pre-activations), over the activations */
+  float* dGh = gru ? L->GHs : dG;     /* ∂L/∂(recurrent pre-activations) */
   transpose(H, GH, p.wh, w->Wt);      /* Whᵀ (GH, H) */
   memset(w->dhr, 0, BH * sizeof(float));
   memset(w->dc, 0, BH * sizeof(float));
@@ -471,9 +474,9 @@ static void backward_layer(lstm_model* m, ws_t* w, int l, const float* xin, cons
     const float* up = dHout + (size_t)t * BH;
     for (size_t j = 0; j < BH; j++) w->dh[j] = up[j] + w->dhr[j]; /* from above + from t+1 */
     if (norms) norms[l * T + t] = sqrtf(k_sumsq((int)BH, w->dh));
-    float* dg = w->dG + (size_t)t * B * GH;
+    float* dg = dG + (size_t)t * B * GH;
     if (c->cell == LSTM_CELL_LSTM) {
-      k_lstm_cell_bwd(B, H, L->A + (size_t)t * B * GH, GH, L->Cs + (size_t)t * BH, L->TC + (size_t)t * BH,
+      k_lstm_cell_bwd(B, H, L->A + (size_t)t * B * GH, GH, L->Cs + (size_t)t * BH, L->Cs + (size_t)(t + 1) * BH,
                       w->dh, w->dc, dg);
       k_gemm(B, H, GH, dg, GH, w->Wt, H, w->dhr, H, 0);
     } else if (gru) {
@@ -488,20 +491,20 @@ static void backward_layer(lstm_model* m, ws_t* w, int l, const float* xin, cons
   }
   /* weights: dWh += Hprevᵀ dGh (Hs[0..T-1] is contiguous), biases, dWx, and the input gradient */
   weight_grad(w, TB, H, GH, L->Hs, dGh, g.wh);
-  col_sum_add(TB, GH, w->dG, g.b);
+  col_sum_add(TB, GH, dG, g.b);
   if (gru) col_sum_add(TB, GH, dGh, g.bh);
   if (l == 0 && c->input_kind == LSTM_INPUT_TOKENS) {
     for (int r = 0; r < TB; r++) { /* scatter-add: the transpose of the row gather */
       float* row = g.wx + (size_t)w->tok[r] * GH;
-      const float* d = w->dG + (size_t)r * GH;
+      const float* d = dG + (size_t)r * GH;
       for (int j = 0; j < GH; j++) row[j] += d[j];
     }
   } else {
-    weight_grad(w, TB, I, GH, xin, w->dG, g.wx);
+    weight_grad(w, TB, I, GH, xin, dG, g.wx);
   }
   if (dXin) {
     transpose(I, GH, p.wx, w->Wt); /* Wxᵀ (GH, I) */
-    k_gemm(TB, I, GH, w->dG, GH, w->Wt, I, dXin, I, 0);
+    k_gemm(TB, I, GH, dG, GH, w->Wt, I, dXin, I, 0);
   }
 }
 

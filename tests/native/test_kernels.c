@@ -81,11 +81,12 @@ static void test_activations(void) {
 }
 
 static void test_gemm(void) {
-  static const int MS[] = {1, 3, 4, 5, 8, 32};
-  for (int a = 0; a < 6; a++)
+  static const int MS[] = {1, 3, 4, 5, 8, 32, 133};
+  for (int a = 0; a < 8; a++)
     for (int s = 0; s < NS; s++)
       for (int acc = 0; acc < 2; acc++) {
-        int M = MS[a], N = SIZES[s], K = SIZES[(s * 7 + a) % NS];
+        /* the last round crosses every cache-block boundary (KC 128, NC 256, MC 128) */
+        int M = a < 7 ? MS[a] : 300, N = a < 7 ? SIZES[s] : 8 * SIZES[s] + 5, K = a < 7 ? SIZES[(s * 7 + a) % NS] : 2 * SIZES[s] + 3;
         int lda = K + 1, ldb = N + 2, ldc = N + 3; /* leading dimensions wider than the data */
         float *A = fa(M * lda), *B = fa(K * ldb), *C1 = fa(M * ldc), *C2 = fa(M * ldc);
         double* R = da(M * ldc);
@@ -124,8 +125,9 @@ static void test_lstm_cell(void) {
           rg[b * G + j] = i, rg[b * G + H + j] = f, rg[b * G + 2 * H + j] = g, rg[b * G + 3 * H + j] = o;
           rc[b * H + j] = c, rh[b * H + j] = o * tanh(c);
         }
-      lstm_cell_fwd__scalar(B, H, g1, G, cp, c1, t1, h1);
-      lstm_cell_fwd__wasmsimd(B, H, g2, G, cp, c2, t2, h2);
+      lstm_cell_fwd__scalar(B, H, g1, G, cp, c1, h1);
+      lstm_cell_fwd__wasmsimd(B, H, g2, G, cp, c2, h2);
+      for (int i = 0; i < B * H; i++) t1[i] = (float)tanh((double)c1[i]), t2[i] = t1[i];
       expect("lstm fwd gates", B * G, g1, g2, rg, 2e-6, 1e-5);
       expect("lstm fwd c", B * H, c1, c2, rc, 2e-6, 1e-5);
       expect("lstm fwd h", B * H, h1, h2, rh, 2e-6, 1e-5);
@@ -137,7 +139,7 @@ static void test_lstm_cell(void) {
       for (int b = 0; b < B; b++)
         for (int j = 0; j < H; j++) {
           double i = g1[b * G + j], f = g1[b * G + H + j], g = g1[b * G + 2 * H + j], o = g1[b * G + 3 * H + j];
-          double tc = t1[b * H + j], d = dh[b * H + j];
+          double tc = tanh((double)c1[b * H + j]), d = dh[b * H + j];
           double dcv = dc1[b * H + j] + d * o * (1 - tc * tc);
           rdg[b * G + 3 * H + j] = d * tc * o * (1 - o);
           rdg[b * G + j] = dcv * g * i * (1 - i);
@@ -145,10 +147,20 @@ static void test_lstm_cell(void) {
           rdg[b * G + 2 * H + j] = dcv * i * (1 - g * g);
           rdc[b * H + j] = dcv * f;
         }
-      lstm_cell_bwd__scalar(B, H, g1, G, cp, t1, dh, dc1, dg1);
-      lstm_cell_bwd__wasmsimd(B, H, g1, G, cp, t1, dh, dc2, dg2);
+      lstm_cell_bwd__scalar(B, H, g1, G, cp, c1, dh, dc1, dg1);
+      lstm_cell_bwd__wasmsimd(B, H, g1, G, cp, c1, dh, dc2, dg2);
       expect("lstm bwd dgates", B * G, dg1, dg2, rdg, 2e-6, 1e-5);
       expect("lstm bwd dc", B * H, dc1, dc2, rdc, 2e-6, 1e-5);
+      /* in place: dgates over gates gives the same bits */
+      memcpy(dc2, dc1, sizeof(float) * (size_t)(B * H));
+      float* gin = fa(B * G);
+      memcpy(gin, g1, sizeof(float) * (size_t)(B * G));
+      memcpy(dc1, dc2, sizeof(float) * (size_t)(B * H));
+      fill(dc2, B * H, 1), memcpy(dc1, dc2, sizeof(float) * (size_t)(B * H));
+      lstm_cell_bwd__wasmsimd(B, H, g1, G, cp, c1, dh, dc1, dg2);
+      lstm_cell_bwd__wasmsimd(B, H, gin, G, cp, c1, dh, dc2, gin);
+      check(memcmp(gin, dg2, sizeof(float) * (size_t)(B * G)) == 0, "lstm bwd in place", H, 0, 0, 0);
+      free(gin);
       free(g1), free(g2), free(cp), free(c1), free(c2), free(t1), free(t2), free(h1), free(h2);
       free(rg), free(rc), free(rh), free(dh), free(dc1), free(dc2), free(dg1), free(dg2), free(rdg), free(rdc);
     }
