@@ -91,7 +91,7 @@ emcc_flags=(
   -O3 --profiling-funcs -std=c11 -Wall -Wextra -Werror -DNDEBUG
   --no-entry -sSTANDALONE_WASM
   -sALLOW_MEMORY_GROWTH -sMAXIMUM_MEMORY=1GB -sMALLOC=emmalloc
-  -sINITIAL_MEMORY=4MB -sTOTAL_STACK=1MB
+  -sINITIAL_MEMORY=2MB -sTOTAL_STACK=512KB
   "-sEXPORTED_FUNCTIONS=$exported_functions"
 )
 

@@ -207,7 +207,8 @@ typedef struct {
   float* Y;        /* head outputs (rows, O) */
   float *hX, *hMk; /* the head's dropped input and mask (TB, H), with dropout */
   float *dHa, *dHb;/* (TB, H) ping-pong: gradient arriving at a layer's outputs / leaving its input */
-  float *dh, *dc, *dhr; /* (B, H) */
+  float *dh, *dc, *dhr, *dup; /* (B, H) */
+  float* WyT;      /* the head's weights transposed (O, H) */
   float* Wt;       /* transposed weights (max(I,H,O) × max(GH,H,O)) */
   float* Xt;       /* transposed activations, XT_ROWS at a time (max(I,H) × XT_ROWS) */
 } ws_t;
@@ -247,8 +248,10 @@ static size_t ws_layout(const lstm_model* m, int B, int T, float* base, ws_t* w)
   w->tgt = c->loss == LSTM_LOSS_XENT ? (int32_t*)AT(TB) : NULL;
   w->ytgt = c->loss == LSTM_LOSS_XENT ? NULL : AT(TB * O);
   w->Y = AT(TB * O);
-  w->dHa = AT(TB * H);
-  w->dHb = c->layers > 1 ? AT(TB * H) : NULL;
+  w->dHa = c->layers > 1 ? AT(TB * H) : NULL; /* ping-pong between layers; the top layer needs none */
+  w->dHb = c->layers > 2 ? AT(TB * H) : NULL;
+  w->dup = AT((size_t)B * H);
+  w->WyT = AT(O * H);
   w->dh = AT((size_t)B * H);
   w->dc = AT((size_t)B * H);
   w->dhr = AT((size_t)B * H);
@@ -456,8 +459,32 @@ static void weight_grad(ws_t* w, int rows, int K, int N, const float* X, const f
   }
 }
 
+/* ∂L/∂(top layer's h_t) from the head: dY_t · Wyᵀ, through the head's dropout mask. Computed step
+ * by step inside the top layer's backward, so no (TB, H) buffer holds it. */
+static const float* head_step_grad(lstm_model* m, ws_t* w, int t, int dropped) {
+  int B = w->B, H = m->cfg.hidden, O = m->cfg.output;
+  size_t BH = (size_t)B * H;
+  if (m->cfg.loss == LSTM_LOSS_MSE_LAST) {
+    if (t != w->T - 1) {
+      memset(w->dup, 0, BH * sizeof(float));
+      return w->dup;
+    }
+    k_gemm(B, H, O, w->Y, O, w->WyT, H, w->dup, H, 0);
+  } else {
+    k_gemm(B, H, O, w->Y + (size_t)t * B * O, O, w->WyT, H, w->dup, H, 0);
+  }
+  if (dropped) {
+    const float* mk = w->hMk + (size_t)t * BH;
+    for (size_t j = 0; j < BH; j++) w->dup[j] *= mk[j];
+  }
+  return w->dup;
+}
+
+/* Backward through layer l. dHout (TB, H): ∂L/∂ of its outputs from the layer above, or NULL for
+ * the top layer (then from the head, step by step). dXin (TB, H), when not NULL, receives ∂L/∂ of
+ * its input. */
 static void backward_layer(lstm_model* m, ws_t* w, int l, const float* xin, const float* dHout, float* dXin,
-                           float* norms) {
+                           int dropped, float* norms) {
   const lstm_config* c = &m->cfg;
   int B = w->B, T = w->T, H = c->hidden, GH = m->G * H, TB = T * B;
   int I = l == 0 ? c->input : H;
@@ -471,7 +498,7 @@ static void backward_layer(lstm_model* m, ws_t* w, int l, const float* xin, cons
   memset(w->dhr, 0, BH * sizeof(float));
   memset(w->dc, 0, BH * sizeof(float));
   for (int t = T - 1; t >= 0; t--) {
-    const float* up = dHout + (size_t)t * BH;
+    const float* up = dHout ? dHout + (size_t)t * BH : head_step_grad(m, w, t, dropped);
     for (size_t j = 0; j < BH; j++) w->dh[j] = up[j] + w->dhr[j]; /* from above + from t+1 */
     if (norms) norms[l * T + t] = sqrtf(k_sumsq((int)BH, w->dh));
     float* dg = dG + (size_t)t * B * GH;
@@ -513,24 +540,20 @@ static void backward_layer(lstm_model* m, ws_t* w, int l, const float* xin, cons
 static void backward(lstm_model* m, ws_t* w, int dropped, const float* const* xins, float* norms) {
   const lstm_config* c = &m->cfg;
   int B = w->B, T = w->T, H = c->hidden, O = c->output, L = c->layers, TB = T * B;
+  (void)O;
   int last = c->loss == LSTM_LOSS_MSE_LAST;
   int rows = last ? B : TB;
   const float* top = xins[L];
   const float* top_rows = last ? top + (size_t)(T - 1) * B * H : top;
-  /* head: dWy += topᵀ dY, dby += Σ dY, dTop = dY Wyᵀ */
+  /* head: dWy += topᵀ dY, dby += Σ dY; dTop = dY Wyᵀ is formed step by step in backward_layer */
   weight_grad(w, rows, H, O, top_rows, w->Y, head_w(m, m->grads));
   col_sum_add(rows, O, w->Y, head_b(m, m->grads));
-  transpose(H, O, head_w(m, m->params), w->Wt);
-  float* dH = w->dHa;
-  if (last) memset(dH, 0, (size_t)TB * H * sizeof(float));
-  k_gemm(rows, H, O, w->Y, O, w->Wt, H, dH + (size_t)(TB - rows) * H, H, 0);
-  if (dropped) { /* through the head's dropout mask */
-    for (size_t i = 0; i < (size_t)TB * H; i++) dH[i] *= w->hMk[i];
-  }
+  transpose(H, O, head_w(m, m->params), w->WyT);
+  float* dH = NULL;
   for (int l = L - 1; l >= 0; l--) {
     float* dX = NULL;
     if (l > 0) dX = dH == w->dHa ? w->dHb : w->dHa;
-    backward_layer(m, w, l, xins[l], dH, dX, norms);
+    backward_layer(m, w, l, xins[l], dH, dX, dropped, norms);
     if (dX && dropped) {
       const float* mk = w->ly[l].Mk;
       for (size_t i = 0; i < (size_t)TB * H; i++) dX[i] *= mk[i];
@@ -787,6 +810,14 @@ void lstm_rng_set(lstm_model* m, uint32_t w0, uint32_t w1) {
   if (!m) return;
   uint64_t s = (uint64_t)w0 | ((uint64_t)w1 << 32);
   m->rng = s ? s : 1;
+}
+
+double lstm_model_bytes(const lstm_model* m) {
+  if (!m) return 0.0;
+  double floats = (double)m->P * (2 + (m->mom[0] != NULL) + (m->mom[1] != NULL)) + (double)m->ws_cap;
+  for (int s = 0; s < 2; s++)
+    floats += (double)m->cfg.layers * m->st[s].B * m->cfg.hidden * (m->cfg.cell == LSTM_CELL_LSTM ? 2 : 1);
+  return floats * sizeof(float) + sizeof *m;
 }
 
 int lstm_simd(void) { return K_HAVE_SIMD; }

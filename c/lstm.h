@@ -225,6 +225,10 @@ LSTM_API int lstm_file_meta(const uint8_t* buf, int len, int* offset);
 /* CRC-32 (IEEE 802.3, reflected, as zlib) of len bytes: exposed for tests and the JS layer. */
 LSTM_API uint32_t lstm_crc32(const uint8_t* buf, int len);
 
+/* Bytes the model has allocated now: parameters, gradients, optimizer moments, carried states and
+ * the per-call workspace (which grows to the largest batch × steps seen). */
+LSTM_API double lstm_model_bytes(const lstm_model* m);
+
 /* Which kernels were compiled: 1 = SIMD128, 0 = scalar. */
 LSTM_API int lstm_simd(void);
 
