@@ -92,7 +92,6 @@ emcc_flags=(
   --no-entry -sSTANDALONE_WASM
   -sALLOW_MEMORY_GROWTH -sMAXIMUM_MEMORY=1GB -sMALLOC=emmalloc
   -sINITIAL_MEMORY=2MB -sTOTAL_STACK=512KB
-  "-sEXPORTED_FUNCTIONS=$exported_functions"
 )
 
 # The only import a library module may have (memory growth notification). Anything else
@@ -110,6 +109,20 @@ if (bad.length) {
 }
 EOF
 }
+
+# The kernel twins are exported too (name__scalar in both builds, name__wasmsimd in the SIMD build):
+# tests/kernels.test.js calls them directly against a float64 reference, and an exported function
+# keeps its own body, so tests/build.test.js can count each SIMD kernel's f32x4 instructions
+# (binaryen would otherwise inline every single-caller kernel into the model code).
+kernels=()
+if [ -f c/kernels.h ]; then
+  mapfile -t kernels < <(grep -oE '[a-z_0-9]+__##sfx' c/kernels.h | sed 's/__##sfx//' | awk '!seen[$0]++')
+fi
+scalar_kernels='' simd_kernels=''
+if [ "${#kernels[@]}" -gt 0 ]; then
+  scalar_kernels=$(printf '_%s__scalar,' "${kernels[@]}")
+  simd_kernels=$(printf '_%s__wasmsimd,' "${kernels[@]}")
+fi
 
 # ---- build: compile into a temp file, check it, then move it into place, so a failed
 # build never leaves an output that looks up to date.
@@ -131,8 +144,8 @@ build_one() {   # build_one <output> [extra emcc flags...]
   mv -f "$tmp" "$out"
 }
 
-build_one "$simd_out" -msimd128
-build_one "$plain_out"
+build_one "$simd_out" -msimd128 "-sEXPORTED_FUNCTIONS=${scalar_kernels}${simd_kernels}$exported_functions"
+build_one "$plain_out" "-sEXPORTED_FUNCTIONS=${scalar_kernels}$exported_functions"
 
 echo "build.sh: built"
 print_sizes
