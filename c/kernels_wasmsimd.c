@@ -116,6 +116,22 @@ static inline void gemm_1x8(int K, const float* A, const float* B, int ldb, floa
   ST(C, c0), ST(C + 4, c1);
 }
 
+/* One row × 32 columns: eight independent accumulator chains hide the add latency that limits a
+ * matrix-vector product (one sequence: sampling, batch-1 training). */
+static inline void gemm_1x32(int K, const float* A, const float* B, int ldb, float* C, int acc) {
+  f4 c[8];
+  for (int q = 0; q < 8; q++) c[q] = acc ? LD(C + 4 * q) : SPLAT(0.0f);
+  for (int k = 0; k < K; k++) {
+    const float* b = B + (size_t)k * ldb;
+    f4 x = wasm_v128_load32_splat(A + k);
+    c[0] = ADD(c[0], MUL(x, LD(b))), c[1] = ADD(c[1], MUL(x, LD(b + 4)));
+    c[2] = ADD(c[2], MUL(x, LD(b + 8))), c[3] = ADD(c[3], MUL(x, LD(b + 12)));
+    c[4] = ADD(c[4], MUL(x, LD(b + 16))), c[5] = ADD(c[5], MUL(x, LD(b + 20)));
+    c[6] = ADD(c[6], MUL(x, LD(b + 24))), c[7] = ADD(c[7], MUL(x, LD(b + 28)));
+  }
+  for (int q = 0; q < 8; q++) ST(C + 4 * q, c[q]);
+}
+
 static inline void gemm_1x4(int K, const float* A, const float* B, int ldb, float* C, int acc) {
   f4 c0 = acc ? LD(C) : SPLAT(0.0f);
   for (int k = 0; k < K; k++) c0 = ADD(c0, MUL(wasm_v128_load32_splat(A + k), LD(B + (size_t)k * ldb)));
@@ -146,6 +162,17 @@ static inline void gemm_rows_x8(int i0, int i1, int K, const float* A, int lda, 
 
 K_DECL_GEMM(wasmsimd) {
   int N8 = N & ~7;
+  if (M < 4) {
+    int N32 = N & ~31;
+    for (int i = 0; i < M; i++) {
+      const float* a = A + (size_t)i * lda;
+      float* c = C + (size_t)i * ldc;
+      for (int j = 0; j < N32; j += 32) gemm_1x32(K, a, B + j, ldb, c + j, acc);
+      for (int j = N32; j < N8; j += 8) gemm_1x8(K, a, B + j, ldb, c + j, acc);
+    }
+    gemm_tail_cols(M, N, N8, K, A, lda, B, ldb, C, ldc, acc);
+    return;
+  }
   if (M < 8) {
     for (int j = 0; j < N8; j += 8) gemm_rows_x8(0, M, K, A, lda, B + j, ldb, C + j, ldc, acc);
     gemm_tail_cols(M, N, N8, K, A, lda, B, ldb, C, ldc, acc);

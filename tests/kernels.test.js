@@ -244,7 +244,7 @@ test('optimizers and sumsq: twins bit-identical, float64 reference', () => {
   }
 });
 
-test('the plain build's gemm computes the same bits as the SIMD build's', async () => {
+test("the plain build's gemm computes the same bits as the SIMD build's", async () => {
   const P = await wasmKernels(false);
   const M = 33, N = 70, Kd = 130, A = randArray(M * Kd), B = randArray(Kd * N);
   const out = [];
