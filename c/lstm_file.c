@@ -125,6 +125,12 @@ static uint32_t get_u32(const uint8_t* p) {
   return v;
 }
 
+static int zeros(const uint8_t* p, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (p[i]) return 0;
+  return 1;
+}
+
 static int all_finite(const uint8_t* p, size_t n) {
   for (size_t i = 0; i < n; i++) {
     float x;
@@ -156,10 +162,14 @@ static int check_file(const uint8_t* buf, int len, lstm_model* shape, file_plan*
   if (!(step >= 0.0 && step < 9.0e15) || step != floor(step)) return LSTM_ERR_FORMAT;
   size_t meta_len = get_u32(buf + fixed - 4);
   if (meta_len > n - fixed) return LSTM_ERR_FORMAT;
+  /* rng state 0 is never saved (the generator would stick at 0): the loader would change it */
+  if (get_u32(buf + fixed - 12) == 0 && get_u32(buf + fixed - 8) == 0) return LSTM_ERR_FORMAT;
   lstm__layout(shape);
-  /* tensor table: exactly what this config produces */
+  /* tensor table: exactly what this config produces; padding is zero, as save writes it, so that
+   * every file that loads saves back to the same bytes */
   size_t at = fixed + pad4(meta_len);
-  if (at + 4 > n || get_u32(buf + at) != (uint32_t)shape->ntensors) return LSTM_ERR_FORMAT;
+  if (at + 4 > n || !zeros(buf + fixed + meta_len, at - fixed - meta_len)) return LSTM_ERR_FORMAT;
+  if (get_u32(buf + at) != (uint32_t)shape->ntensors) return LSTM_ERR_FORMAT;
   at += 4;
   for (int k = 0; k < shape->ntensors; k++) {
     const tensor_desc* t = &shape->tensors[k];
@@ -167,6 +177,7 @@ static int check_file(const uint8_t* buf, int len, lstm_model* shape, file_plan*
     if (at + 4 > n || get_u32(buf + at) != nl) return LSTM_ERR_FORMAT;
     at += 4;
     if (at + pad4(nl) + 12 > n || memcmp(buf + at, t->name, nl) != 0) return LSTM_ERR_FORMAT;
+    if (!zeros(buf + at + nl, pad4(nl) - nl)) return LSTM_ERR_FORMAT;
     at += pad4(nl);
     if (get_u32(buf + at) != (uint32_t)t->rank || get_u32(buf + at + 4) != (uint32_t)t->dims[0] ||
         get_u32(buf + at + 8) != (uint32_t)(t->rank == 2 ? t->dims[1] : 0))
