@@ -1,0 +1,65 @@
+// errors.js — LstmError, the one error type the package throws, and the helpers that word its
+// messages: every message names the argument, what was expected and what was received, e.g.
+//   targets: expected Int32Array or array of integers of length 2048 (batch 32 × steps 64), got Float32Array(64)
+
+/** Every `code` an LstmError can carry (see index.d.ts for what each means). */
+export const ERROR_CODES = Object.freeze([
+  'arg', 'nomem', 'format', 'version', 'checksum', 'nonfinite', 'config', 'disposed', 'trap',
+]);
+
+export class LstmError extends Error {
+  constructor(code, message, options) {
+    super(message, options);
+    this.name = 'LstmError';
+    this.code = code;
+  }
+}
+
+// C status (c/lstm.h LSTM_ERR_*) -> code. Index = status.
+const STATUS_CODES = [null, 'arg', 'nomem', 'format', 'version', 'checksum', 'nonfinite', 'config'];
+
+const STATUS_HINTS = {
+  arg: 'the C core rejected an argument that the JS checks let through: this is a bug in wasm-lstm, please report it',
+  nomem: 'out of WebAssembly memory (1 GB at most): use a smaller batch, steps or model',
+  format: 'not a wasm-lstm model file, or truncated',
+  version: 'a model file of a format version this build does not read',
+  checksum: 'the file is corrupted (CRC-32 mismatch)',
+  nonfinite: 'the loss or gradient was not finite; parameters, optimizer state and carried state were left unchanged: lower learningRate or enable gradient clipping',
+  config: 'invalid configuration',
+};
+
+/** The LstmError for a nonzero C status returned by `fn` (a C function name, for the message). */
+export function statusError(status, what) {
+  const code = STATUS_CODES[status];
+  if (!code) return new LstmError('arg', `${what}: unexpected C status ${status}`);
+  return new LstmError(code, `${what}: ${STATUS_HINTS[code]} (C status ${status})`);
+}
+
+/** A short description of a received value for messages: `Float32Array(64)`, `number 2.5`, `string '3'`. */
+export function describe(v) {
+  if (v === null) return 'null';
+  if (v === undefined) return 'undefined';
+  if (Array.isArray(v)) return `Array(${v.length})`;
+  if (ArrayBuffer.isView(v)) return `${tagOf(v)}(${v.length ?? v.byteLength})`;
+  if (v instanceof ArrayBuffer) return `ArrayBuffer(${v.byteLength})`;
+  switch (typeof v) {
+    case 'number': return `number ${v}`;
+    case 'string': return `string '${v.length > 40 ? v.slice(0, 40) + '…' : v}'`;
+    case 'boolean': case 'bigint': return `${typeof v} ${v}`;
+    case 'function': return 'function';
+    default: return tagOf(v) === 'Object' ? 'object' : tagOf(v);
+  }
+}
+
+/** The built-in type name of a value, robust across realms: 'Float32Array', 'Array', 'Object'... */
+export function tagOf(v) {
+  return Object.prototype.toString.call(v).slice(8, -1);
+}
+
+export function argError(message) {
+  return new LstmError('arg', message);
+}
+
+export function configError(message) {
+  return new LstmError('config', message);
+}

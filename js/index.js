@@ -1,0 +1,7 @@
+// wasm-lstm: LSTM, GRU and RNN training and inference in WebAssembly SIMD.
+// The package entry: re-exports only. Types and documentation: index.d.ts.
+
+export { Network, readMeta } from './network.js';
+export { LstmError, ERROR_CODES } from './errors.js';
+export { simdSupported } from './loader.js';
+// CharModel (js/charmodel.js) is exported here by its own line when it lands.
