@@ -30,11 +30,13 @@ uint32_t lstm_crc32(const uint8_t* buf, int len) {
 
 static size_t pad4(size_t n) { return (n + 3) & ~(size_t)3; }
 
-/* ---- what a model's file holds, computed the same way by save and load --------------------- */
+/* ---- what a model's file holds, computed the same way by save and load ---------------------
+ * Sizes are computed in 64 bits: in wasm32 size_t is 32 bits, and the state of a large batch
+ * (4·L·B·H bytes, up to 2^37) would wrap around and let a short file pass as a long one. */
 typedef struct {
   int opt;        /* optimizer moments present: how many buffers */
   int stateB;     /* carried train state present: its batch, else 0 */
-  size_t meta_at, meta_len, table_at, params_at, size;
+  uint64_t meta_at, meta_len, table_at, params_at, size;
 } file_plan;
 
 static size_t table_bytes(const lstm_model* m) {
@@ -43,13 +45,13 @@ static size_t table_bytes(const lstm_model* m) {
   return n;
 }
 
-static void plan_file(const lstm_model* m, int opt, int stateB, size_t meta_len, file_plan* f) {
-  size_t P = (size_t)m->P, LBH = (size_t)m->cfg.layers * (size_t)stateB * (size_t)m->cfg.hidden;
+static void plan_file(const lstm_model* m, int opt, int stateB, uint64_t meta_len, file_plan* f) {
+  uint64_t P = (uint64_t)m->P, LBH = (uint64_t)m->cfg.layers * (uint64_t)stateB * (uint64_t)m->cfg.hidden;
   f->opt = opt, f->stateB = stateB, f->meta_len = meta_len;
   f->meta_at = 8 + 4 + 4 + sizeof(lstm_config) + sizeof(lstm_train_config) + 8 + 8 + 4;
-  f->table_at = f->meta_at + pad4(meta_len);
+  f->table_at = f->meta_at + ((meta_len + 3) & ~(uint64_t)3);
   f->params_at = f->table_at + table_bytes(m);
-  f->size = f->params_at + 4 * P * (size_t)(1 + opt);
+  f->size = f->params_at + 4 * P * (uint64_t)(1 + opt);
   if (stateB) f->size += 4 + 4 * LBH * (m->cfg.cell == LSTM_CELL_LSTM ? 2 : 1);
   f->size += 4; /* CRC */
 }
@@ -67,7 +69,7 @@ static int saved_state(const lstm_model* m, int flags) { return (flags & FLAG_ST
 int lstm_save_size(const lstm_model* m, int flags, int meta_len) {
   if (!m || meta_len < 0) return -LSTM_ERR_ARG;
   file_plan f;
-  plan_file(m, saved_moments(m, flags), saved_state(m, flags), (size_t)meta_len, &f);
+  plan_file(m, saved_moments(m, flags), saved_state(m, flags), (uint64_t)meta_len, &f);
   return f.size > 0x7FFFFFFFu ? -LSTM_ERR_NOMEM : (int)f.size;
 }
 
@@ -80,9 +82,9 @@ static uint8_t* put_u32(uint8_t* p, uint32_t v) { return put(p, &v, 4); }
 int lstm_save(const lstm_model* m, int flags, const uint8_t* meta, int meta_len, uint8_t* buf, int cap) {
   if (!m || !buf || meta_len < 0 || (meta_len > 0 && !meta)) return -LSTM_ERR_ARG;
   file_plan f;
-  plan_file(m, saved_moments(m, flags), saved_state(m, flags), (size_t)meta_len, &f);
-  if (cap < 0 || f.size > (size_t)cap) return -LSTM_ERR_ARG;
-  memset(buf, 0, f.size);
+  plan_file(m, saved_moments(m, flags), saved_state(m, flags), (uint64_t)meta_len, &f);
+  if (cap < 0 || f.size > (uint64_t)cap) return -LSTM_ERR_ARG; /* from here on sizes fit in an int */
+  memset(buf, 0, (size_t)f.size);
   uint8_t* p = put(buf, MAGIC, 8);
   p = put_u32(p, FILE_VERSION);
   p = put_u32(p, (f.opt ? FLAG_OPT : 0) | (f.stateB ? FLAG_STATE : 0));
@@ -93,7 +95,7 @@ int lstm_save(const lstm_model* m, int flags, const uint8_t* meta, int meta_len,
   p = put_u32(p, (uint32_t)(m->rng >> 32));
   p = put_u32(p, (uint32_t)meta_len);
   if (meta_len) memcpy(p, meta, (size_t)meta_len);
-  p = buf + f.table_at;
+  p = buf + (size_t)f.table_at;
   p = put_u32(p, (uint32_t)m->ntensors);
   for (int k = 0; k < m->ntensors; k++) {
     const tensor_desc* t = &m->tensors[k];
@@ -187,14 +189,14 @@ static int check_file(const uint8_t* buf, int len, lstm_model* shape, file_plan*
   int opt = (flags & FLAG_OPT) ? lstm__moment_count(shape->tc.optimizer) : 0;
   int stateB = 0;
   if (flags & FLAG_STATE) {
-    size_t sat = at + 4 * (size_t)shape->P * (size_t)(1 + opt);
+    uint64_t sat = at + 4 * (uint64_t)shape->P * (uint64_t)(1 + opt);
     if (sat + 4 > n) return LSTM_ERR_FORMAT;
-    uint32_t b = get_u32(buf + sat);
+    uint32_t b = get_u32(buf + (size_t)sat);
     if (b < 1 || b > (1u << 20)) return LSTM_ERR_FORMAT;
     stateB = (int)b;
   }
   plan_file(shape, opt, stateB, meta_len, f);
-  if (f->size != n || f->params_at != at) return LSTM_ERR_FORMAT;
+  if (f->size != (uint64_t)n || f->params_at != at) return LSTM_ERR_FORMAT; /* now every size fits in n */
   size_t floats = (size_t)shape->P * (size_t)(1 + opt);
   if (!all_finite(buf + at, floats)) return LSTM_ERR_FORMAT;
   *flags_out = flags;
@@ -219,7 +221,7 @@ lstm_model* lstm_load(const uint8_t* buf, int len, int* status) {
   uint64_t r = (uint64_t)get_u32(buf + fixed + 8) | ((uint64_t)get_u32(buf + fixed + 12) << 32);
   m->rng = r ? r : 1;
   size_t P = (size_t)m->P;
-  const uint8_t* p = buf + f.params_at;
+  const uint8_t* p = buf + (size_t)f.params_at;
   memcpy(m->params, p, 4 * P);
   p += 4 * P;
   for (int i = 0; i < f.opt; i++) {
