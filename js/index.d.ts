@@ -1,0 +1,291 @@
+// Types and documentation of the wasm-lstm package.
+//
+// Legend: B batch, T steps, I dense input width, V vocabulary, H hidden, O outputs, L layers.
+// Arrays are flat and batch-first: dense inputs (B,T,I), token inputs (B,T), outputs (B,T,O).
+
+/** Every `code` an {@link LstmError} can carry. */
+export type LstmErrorCode =
+  /** An argument has the wrong type, length, range or value; the message names it. */
+  | 'arg'
+  /** Out of WebAssembly memory (1 GB per model at most): use a smaller batch, steps or model. */
+  | 'nomem'
+  /** Not a wasm-lstm model file, truncated, malformed, or a file of another kind (e.g. a CharModel file given to Network.load). */
+  | 'format'
+  /** A model file of a format version this build does not read (or a wasm build that does not match this JS). */
+  | 'version'
+  /** A model file whose CRC-32 does not match: it was corrupted. */
+  | 'checksum'
+  /** The loss or gradient was not finite; the step was not applied and the model is unchanged. */
+  | 'nonfinite'
+  /** An invalid configuration value (Network.create, setTrainingConfig). */
+  | 'config'
+  /** The Network was disposed. */
+  | 'disposed'
+  /** The model's WebAssembly instance trapped (a bug in wasm-lstm): it cannot be used any more. */
+  | 'trap';
+
+/** The codes, in a fixed order. */
+export const ERROR_CODES: readonly LstmErrorCode[];
+
+/**
+ * The only error type the package throws (async functions reject with it). The message names the
+ * argument, what was expected and what was received, e.g.
+ * `targets: expected Int32Array or array of integers of length 2048 (batch 32 × steps 64), got Float32Array(64)`.
+ */
+export class LstmError extends Error {
+  constructor(code: LstmErrorCode, message: string, options?: { cause?: unknown });
+  readonly name: 'LstmError';
+  /** What kind of failure this is; see {@link LstmErrorCode}. */
+  readonly code: LstmErrorCode;
+}
+
+/** Whether this WebAssembly engine supports SIMD128 (the fast build). */
+export function simdSupported(): boolean;
+
+/**
+ * The meta object stored in a model file: `{ kind: 'network' | 'char' | ..., ...user meta }`,
+ * or null when the file has none. Checks the file like {@link Network.load} does (rejects with
+ * 'format', 'version' or 'checksum').
+ */
+export function readMeta(bytes: Uint8Array | ArrayBuffer): Promise<Record<string, unknown> | null>;
+
+/** `'lstm'` (PyTorch nn.LSTM, gates i,f,g,o), `'gru'` (nn.GRU, r,z,n) or `'rnn'` (tanh RNN). */
+export type Cell = 'lstm' | 'gru' | 'rnn';
+
+/**
+ * `'xent'`: softmax cross-entropy over O classes at every step, mean over counted steps (targets
+ * of -1 are ignored). `'mse'`: mean squared error at every step, mean over B·T·O.
+ * `'mse-last'`: mean squared error at the last step only, mean over B·O (sequence regression).
+ */
+export type Loss = 'xent' | 'mse' | 'mse-last';
+
+/** Training settings; all may change between calls (e.g. learning-rate schedules). */
+export interface TrainingConfig {
+  /** Default `'adam'`. Changing the optimizer restarts its moments. */
+  optimizer?: 'adam' | 'sgd' | 'rmsprop' | 'adagrad';
+  /** Learning rate > 0. Default 2e-3. */
+  learningRate?: number;
+  /** Adam β1; SGD momentum. In [0, 1). Default 0.9. */
+  beta1?: number;
+  /** Adam β2; RMSProp decay ρ. In [0, 1). Default 0.999 (for RMSProp consider 0.95). */
+  beta2?: number;
+  /** SGD only: an alias of beta1 (giving both with different values is an error). */
+  momentum?: number;
+  /** Adam/RMSProp/Adagrad ε > 0. Default 1e-8. */
+  epsilon?: number;
+  /** Decoupled weight decay (AdamW style) on weight matrices, not biases. ≥ 0. Default 0. */
+  weightDecay?: number;
+  /** Gradient clipping: `'norm'` rescales the whole gradient to global L2 norm ≤ threshold,
+   *  `'value'` clamps each component to [−threshold, threshold]. Default `{mode:'norm', threshold: 5}`.
+   *  Partial updates keep the other key. */
+  clip?: { mode?: 'none' | 'value' | 'norm'; threshold?: number };
+  /** Probability of zeroing the input of layers ≥ 1 and of the head, in training only. In [0, 1). Default 0. */
+  dropout?: number;
+}
+
+/** {@link TrainingConfig} with every key, as returned by {@link Network.trainingConfig}. */
+export interface ResolvedTrainingConfig extends Required<Omit<TrainingConfig, 'momentum' | 'clip'>> {
+  clip: { mode: 'none' | 'value' | 'norm'; threshold: number };
+  /** Present for SGD: equals beta1. */
+  momentum?: number;
+}
+
+/**
+ * The architecture of a network: give exactly one of `input` (dense float inputs of width I) or
+ * `vocab` (integer token ids in [0, V), looked up in the first layer's input weights).
+ */
+export interface ArchitectureConfig {
+  /** Default `'lstm'`. */
+  cell?: Cell;
+  /** Dense input width I (1..2^20): inputs are Float32Array (B,T,I). */
+  input?: number;
+  /** Vocabulary size V (1..2^20) for token input: inputs are Int32Array (B,T). */
+  vocab?: number;
+  /** Hidden units per layer, 1..4096. */
+  hidden: number;
+  /** Stacked layers, 1..4. Default 1. */
+  layers?: number;
+  /** Outputs O of the linear head (classes for `'xent'`, at least 2). */
+  output: number;
+  /** Default `'xent'`. */
+  loss?: Loss;
+  /** Seed of the initialisation and dropout RNG, an integer in [0, 2^32). Default 1. */
+  seed?: number;
+}
+
+/** What {@link Network.create} accepts: architecture, training settings, and which build to use. */
+export interface NetworkConfig extends ArchitectureConfig, TrainingConfig {
+  /** `'auto'` (default): the SIMD build if the engine supports it, else the plain one. */
+  simd?: 'auto' | boolean;
+}
+
+/** The architecture of an existing network (exactly one of `input` / `vocab` is present). */
+export interface ResolvedConfig {
+  cell: Cell;
+  input?: number;
+  vocab?: number;
+  hidden: number;
+  layers: number;
+  output: number;
+  loss: Loss;
+  seed: number;
+}
+
+/** Dense inputs or regression targets: a Float32Array or a plain array of numbers (converted). */
+export type FloatData = Float32Array | readonly number[];
+/** Token inputs or class targets: an Int32Array or a plain array of integers (converted). */
+export type IntData = Int32Array | readonly number[];
+/** Inputs: {@link IntData} for a `vocab` model, {@link FloatData} for an `input` model. */
+export type Inputs = FloatData | IntData;
+/** Targets: class ids (B,T) in [-1, O) for `'xent'` (-1 = ignored), floats (B,T,O) for `'mse'`, (B,O) for `'mse-last'`. */
+export type Targets = FloatData | IntData;
+
+/** Sizes of a call. `batch` defaults to 1; `steps` to what the inputs' length implies. */
+export interface BatchOptions {
+  /** Sequences in the batch (B). The carried state continues only while B is unchanged. */
+  batch?: number;
+  /** Steps per sequence (T). */
+  steps?: number;
+}
+
+/** A tensor: its shape and a copy of its data (row-major). */
+export interface Tensor {
+  shape: number[];
+  data: Float32Array;
+}
+
+/**
+ * Named tensors, in the order of c/lstm.h's tensor table. Per layer l: `l{l}.wx` (I_l, G·H),
+ * `l{l}.wh` (H, G·H), and `l{l}.b` (G·H) for LSTM/RNN or `l{l}.bx`, `l{l}.bh` (3H) for GRU;
+ * then `head.w` (H, O) and `head.b` (O). Gates are blocks of H along G·H: LSTM i,f,g,o; GRU r,z,n.
+ */
+export type Tensors = Record<string, Tensor>;
+
+/** What setParameters/applyGradients accept per name: a tensor like {@link Tensors} has (shape optional, checked if given) or just its data. */
+export type TensorInput = { shape?: readonly number[]; data: FloatData } | FloatData;
+
+/** The result of {@link Network.inspect}. */
+export interface Inspection {
+  /** Channel names: LSTM `['i','f','g','o','c','h']`, GRU `['r','z','n','h']`, RNN `['h']`. */
+  channels: string[];
+  layers: number;
+  steps: number;
+  batch: number;
+  hidden: number;
+  /** All activations, (L, T, B, C, H). */
+  data: Float32Array;
+  /** The H activations of one channel (a name or an index): a view into `data`. */
+  get(layer: number, step: number, seq: number, channel: string | number): Float32Array;
+}
+
+/** The result of {@link Network.stepGradientNorms}. */
+export interface StepGradientNorms {
+  layers: number;
+  steps: number;
+  /** (L, T): `norms[l * steps + t]` = ‖∂loss/∂h_t‖ of layer l (Frobenius over batch and units). */
+  norms: Float32Array;
+  /** The T norms of one layer: a view into `norms`. */
+  get(layer: number): Float32Array;
+}
+
+/** Options of {@link Network.save}. */
+export interface SaveOptions {
+  /** Store the optimizer moments, for an exact resume. Default true. */
+  includeOptimizer?: boolean;
+  /** Store the carried train state, for an exact resume. Default true. */
+  includeState?: boolean;
+  /** Your own JSON-serialisable data, stored in the file and returned by {@link Network.meta} and {@link readMeta}. The key `kind` is reserved. */
+  meta?: Record<string, unknown>;
+}
+
+/**
+ * A recurrent network (LSTM, GRU or RNN, 1–4 layers) with a linear output head, trained by
+ * truncated backpropagation through time on minibatches, in its own WebAssembly instance.
+ * Create it with {@link Network.create} or {@link Network.load} (async), then every method is
+ * synchronous. Every method validates its arguments and throws {@link LstmError}; a failed call
+ * changes nothing. Results are always copies. Call {@link Network.dispose} when done.
+ *
+ * The network carries two recurrent states: the train state (advanced by train) and the predict
+ * state (advanced by predict). A call continues from the previous call's final state of its kind
+ * when the batch size is unchanged, and starts from zeros otherwise or after resetState.
+ */
+export class Network {
+  private constructor();
+
+  /** Creates a network (compiling the module once per build, then one instance per network). */
+  static create(config: NetworkConfig): Promise<Network>;
+
+  /**
+   * Loads a file written by {@link Network.save}, with its parameters, training config, step
+   * count, RNG, and (if saved) optimizer moments and train state: training continues bit-exactly.
+   * Rejects with LstmError 'format' (not a model file, or a file of another kind: a CharModel
+   * file says to use CharModel.load), 'version' or 'checksum'.
+   */
+  static load(bytes: Uint8Array | ArrayBuffer, options?: { simd?: 'auto' | boolean }): Promise<Network>;
+
+  /** One optimisation step (forward, BPTT, clip, update); advances the train state. Returns the mean loss of the batch before the update. */
+  train(inputs: Inputs, targets: Targets, options?: BatchOptions): number;
+
+  /**
+   * The loss and gradients without an update (no dropout). With `advance` (default true) the train
+   * state moves on as in train, so lossAndGradients + applyGradients equals train; with false it is
+   * left alone and repeated calls give identical results.
+   */
+  lossAndGradients(inputs: Inputs, targets: Targets, options?: BatchOptions & { advance?: boolean }): { loss: number; gradients: Tensors };
+
+  /**
+   * Applies the optimizer (after clipping) to the gradient buffer, i.e. the gradients of the last
+   * lossAndGradients or train call; if `gradients` is given (all or some tensors) they are written
+   * into it first: custom loops, gradient surgery.
+   */
+  applyGradients(gradients?: Record<string, TensorInput>): void;
+
+  /** ‖∂loss/∂h_t‖ for every layer and step: the vanishing-gradient picture. Leaves the train state alone. */
+  stepGradientNorms(inputs: Inputs, targets: Targets, options?: BatchOptions): StepGradientNorms;
+
+  /** Zeroes the carried state: `'train'`, `'predict'`, or both (default). */
+  resetState(which?: 'train' | 'predict'): void;
+
+  /**
+   * Forward pass continuing from the predict state (stateful generation: feed one step at a time).
+   * Returns outputs (B,T,O), or (B,O) with `lastOnly`; with `softmax` (xent models) probabilities.
+   */
+  predict(inputs: Inputs, options?: BatchOptions & { softmax?: boolean; lastOnly?: boolean }): Float32Array;
+
+  /** Every activation per layer, step, sequence and channel, from a zero state (neither carried state changes). */
+  inspect(inputs: Inputs, options?: BatchOptions): Inspection;
+
+  /** Copies of all parameters with their shapes. */
+  parameters(): Tensors;
+
+  /** Copies in all or some tensors; names, shapes, lengths and finiteness are checked first (all or nothing). */
+  setParameters(params: Record<string, TensorInput>): void;
+
+  /** Changes some training settings; the others keep their values. */
+  setTrainingConfig(patch: TrainingConfig): void;
+
+  /** The model as a file: config, parameters, training config, step count, RNG, and optionally optimizer moments and train state. CRC-checked. */
+  save(options?: SaveOptions): Uint8Array;
+
+  /** Frees the model and its WebAssembly instance. Every later call throws LstmError 'disposed'; calling dispose again does nothing. */
+  dispose(): void;
+
+  /** The architecture. */
+  readonly config: ResolvedConfig;
+  /** The training settings, every key (numbers are the float32 values C holds, shortest decimal). */
+  readonly trainingConfig: ResolvedTrainingConfig;
+  /** Number of float parameters. */
+  readonly parameterCount: number;
+  /** Whether this network runs the SIMD128 build. */
+  readonly simd: boolean;
+  /** Optimizer steps taken (train and applyGradients calls that succeeded). */
+  readonly stepCount: number;
+  /** Global L2 norm of the gradient of the last train/lossAndGradients/applyGradients call, before clipping. */
+  readonly lastGradientNorm: number;
+  /** The user meta of the file this network was loaded from (without `kind`); null if it was created. */
+  readonly meta: Record<string, unknown> | null;
+  /** Bytes of WebAssembly memory this network's instance holds now (it grows for bigger batch × steps, never shrinks). */
+  readonly memoryBytes: number;
+  /** Whether dispose() was called. Never throws. */
+  readonly disposed: boolean;
+}
