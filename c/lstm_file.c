@@ -66,6 +66,36 @@ static int saved_moments(const lstm_model* m, int flags) {
 
 static int saved_state(const lstm_model* m, int flags) { return (flags & FLAG_STATE) ? m->st[0].B : 0; }
 
+/* ---- the values a file may hold: the same rule for save and load ----------------------------
+ * Parameters, moments and state are finite, and square accumulators (Adam's v, RMSProp's and
+ * Adagrad's v) are >= 0: training never makes anything else, and a negative v would turn the
+ * next step's sqrt into NaN. Floats are read with memcpy (file bytes are not aligned).
+ * Returns LSTM_OK, LSTM_ERR_NONFINITE or LSTM_ERR_ARG (a negative accumulator). */
+static int square_moment(int optimizer) {
+  return optimizer == LSTM_OPT_ADAM ? 1 : optimizer == LSTM_OPT_SGD ? -1 : 0;
+}
+
+static int floats_ok(const void* p, size_t n, int nonneg) {
+  const uint8_t* b = p;
+  for (size_t i = 0; i < n; i++) {
+    float x;
+    memcpy(&x, b + 4 * i, 4);
+    if (!isfinite(x)) return LSTM_ERR_NONFINITE;
+    if (nonneg && x < 0.0f) return LSTM_ERR_ARG;
+  }
+  return LSTM_OK;
+}
+
+/* moments[i] and state may be NULL when absent; state holds nstate floats (h, then c) */
+static int values_ok(const lstm_model* m, const void* params, const void* const* moments, int opt, const void* state,
+                     size_t nstate) {
+  size_t P = (size_t)m->P;
+  int st = floats_ok(params, P, 0);
+  for (int i = 0; i < opt && st == LSTM_OK; i++) st = floats_ok(moments[i], P, i == square_moment(m->tc.optimizer));
+  if (st == LSTM_OK && state) st = floats_ok(state, nstate, 0);
+  return st;
+}
+
 int lstm_save_size(const lstm_model* m, int flags, int meta_len) {
   if (!m || meta_len < 0) return -LSTM_ERR_ARG;
   file_plan f;
@@ -84,6 +114,13 @@ int lstm_save(const lstm_model* m, int flags, const uint8_t* meta, int meta_len,
   file_plan f;
   plan_file(m, saved_moments(m, flags), saved_state(m, flags), (uint64_t)meta_len, &f);
   if (cap < 0 || f.size > (uint64_t)cap) return -LSTM_ERR_ARG; /* from here on sizes fit in an int */
+  /* never write a file that lstm_load would refuse */
+  size_t LBH = (size_t)m->cfg.layers * (size_t)f.stateB * (size_t)m->cfg.hidden;
+  const void* moms[2] = {m->mom[0], m->mom[1]};
+  int vst = values_ok(m, m->params, moms, f.opt, NULL, 0);
+  if (vst == LSTM_OK && f.stateB) vst = floats_ok(m->st[0].h, LBH, 0);
+  if (vst == LSTM_OK && f.stateB && m->cfg.cell == LSTM_CELL_LSTM) vst = floats_ok(m->st[0].c, LBH, 0);
+  if (vst != LSTM_OK) return -vst;
   memset(buf, 0, (size_t)f.size);
   uint8_t* p = put(buf, MAGIC, 8);
   p = put_u32(p, FILE_VERSION);
@@ -111,7 +148,6 @@ int lstm_save(const lstm_model* m, int flags, const uint8_t* meta, int meta_len,
   p = put(p, m->params, 4 * P);
   for (int i = 0; i < f.opt; i++) p = put(p, m->mom[i], 4 * P);
   if (f.stateB) {
-    size_t LBH = (size_t)m->cfg.layers * (size_t)f.stateB * (size_t)m->cfg.hidden;
     p = put_u32(p, (uint32_t)f.stateB);
     p = put(p, m->st[0].h, 4 * LBH);
     if (m->cfg.cell == LSTM_CELL_LSTM) p = put(p, m->st[0].c, 4 * LBH);
@@ -130,15 +166,6 @@ static uint32_t get_u32(const uint8_t* p) {
 static int zeros(const uint8_t* p, size_t n) {
   for (size_t i = 0; i < n; i++)
     if (p[i]) return 0;
-  return 1;
-}
-
-static int all_finite(const uint8_t* p, size_t n) {
-  for (size_t i = 0; i < n; i++) {
-    float x;
-    memcpy(&x, p + 4 * i, 4);
-    if (!isfinite(x)) return 0;
-  }
   return 1;
 }
 
@@ -197,8 +224,11 @@ static int check_file(const uint8_t* buf, int len, lstm_model* shape, file_plan*
   }
   plan_file(shape, opt, stateB, meta_len, f);
   if (f->size != (uint64_t)n || f->params_at != at) return LSTM_ERR_FORMAT; /* now every size fits in n */
-  size_t floats = (size_t)shape->P * (size_t)(1 + opt);
-  if (!all_finite(buf + at, floats)) return LSTM_ERR_FORMAT;
+  size_t P = (size_t)shape->P, LBH = (size_t)shape->cfg.layers * (size_t)stateB * (size_t)shape->cfg.hidden;
+  const void* moms[2] = {opt > 0 ? buf + at + 4 * P : NULL, opt > 1 ? buf + at + 8 * P : NULL};
+  const void* state = stateB ? buf + at + 4 * P * (size_t)(1 + opt) + 4 : NULL;
+  if (values_ok(shape, buf + at, moms, opt, state, LBH * (shape->cfg.cell == LSTM_CELL_LSTM ? 2 : 1)) != LSTM_OK)
+    return LSTM_ERR_FORMAT;
   *flags_out = flags;
   return LSTM_OK;
 }
