@@ -123,6 +123,8 @@ static inline void* fz_malloc(size_t n) {
 
 /* ==== target 1: model files ===================================================================== */
 
+static inline int fz_moderate(const lstm_train_config* tc);
+
 /* Header fields by byte offset (lstm.h): magic 0, version 8, flags 12, config 16 (8 x 4),
  * train config 48 (9 x 4), step 84, rng 92, meta length 100, meta 104. */
 enum { FZ_OFF_FLAGS = 12 };
@@ -172,6 +174,19 @@ static inline void fz_load_exercise(lstm_model* m, const uint8_t* file, size_t n
   FZ_CHECK((m2 != NULL) == (st2 == LSTM_OK));
   FZ_CHECK(m2 != NULL || st2 == LSTM_ERR_NOMEM);
   lstm_free(m2);
+
+  /* one training step from the loaded optimizer state: a loaded model is as good as one that
+   * trained, so with clipping and a moderate config its parameters stay finite */
+  float* before = fz_malloc(sizeof(float) * (size_t)P);
+  memcpy(before, lstm_params(m), sizeof(float) * (size_t)P);
+  lstm_train_config tc;
+  lstm_get_train_config(m, &tc);
+  st = lstm_train(m, in, tg, B, T, &loss);
+  FZ_CHECK(st == LSTM_OK || st == LSTM_ERR_NONFINITE || st == LSTM_ERR_NOMEM);
+  if (st == LSTM_OK && fz_moderate(&tc) && fz_max_abs(before, (size_t)P) <= 1e4f)
+    FZ_CHECK(fz_all_finite(lstm_params(m), (size_t)P));
+  if (st != LSTM_OK) FZ_CHECK(memcmp(before, lstm_params(m), sizeof(float) * (size_t)P) == 0);
+  free(before);
   free(x), free(yd), free(pred), free(out);
 }
 
@@ -443,7 +458,8 @@ static inline int fz_expect_arg(const fz_batch* b, int uses_targets) {
 
 enum { FZ_MAX_OPS = 12 };
 
-/* Checks a save -> load round trip; returns the loaded model (caller frees) or NULL. */
+/* Checks a save -> load round trip; returns the loaded model (caller frees), or NULL when save
+ * rightly refused a model with non-finite values. */
 static inline lstm_model* fz_roundtrip(lstm_model* m, fz_rd* r) {
   int flags = fz_u8(r) & 7; /* bit 2 is not a flag: ignored by save */
   int meta_len = fz_u8(r) % 24;
@@ -453,7 +469,25 @@ static inline lstm_model* fz_roundtrip(lstm_model* m, fz_rd* r) {
   FZ_CHECK(n > 0);
   uint8_t* buf = fz_malloc((size_t)n);
   FZ_CHECK(lstm_save(m, flags, meta_len ? meta : NULL, meta_len, buf, n - 1) == -LSTM_ERR_ARG); /* too small */
-  FZ_CHECK(lstm_save(m, flags, meta_len ? meta : NULL, meta_len, buf, n) == n);
+  /* save refuses what load would refuse: non-finite parameters, saved moments or saved state */
+  int P0 = lstm_param_count(m), opt_saved = (flags & 1) && lstm_opt_state(m, 0) != NULL;
+  int sB = (flags & 2) ? lstm_state_batch(m, LSTM_STATE_TRAIN) : 0;
+  lstm_config cm;
+  lstm_get_config(m, &cm);
+  size_t nst = (size_t)cm.layers * (size_t)sB * (size_t)cm.hidden;
+  int finite = fz_all_finite(lstm_params(m), (size_t)P0) &&
+               (!opt_saved || (fz_all_finite(lstm_opt_state(m, 0), (size_t)P0) &&
+                               (!lstm_opt_state(m, 1) || fz_all_finite(lstm_opt_state(m, 1), (size_t)P0)))) &&
+               (!sB || (fz_all_finite(lstm_state_h(m, 0), nst) &&
+                        (!lstm_state_c(m, 0) || fz_all_finite(lstm_state_c(m, 0), nst))));
+  int w = lstm_save(m, flags, meta_len ? meta : NULL, meta_len, buf, n);
+  FZ_TRACE("save flags %d meta %d: %d bytes, finite %d -> %d", flags, meta_len, n, finite, w);
+  if (!finite) {
+    FZ_CHECK(w == -LSTM_ERR_NONFINITE);
+    free(buf);
+    return NULL;
+  }
+  FZ_CHECK(w == n);
   int st, off = -1;
   FZ_CHECK(lstm_file_meta(buf, n, &off) == meta_len && off > 0 && memcmp(buf + off, meta, (size_t)meta_len) == 0);
   lstm_model* b = lstm_load(buf, n, &st);
@@ -741,9 +775,10 @@ static inline int fz_model_one(const uint8_t* data, size_t size) {
       case 8: { /* save -> load; maybe continue with the loaded model */
         uint8_t keep = fz_u8(r);
         lstm_model* b = fz_roundtrip(m, r);
-        FZ_TRACE("save/load round trip ok, continue with %s", keep & 1 ? "the loaded model" : "the original");
+        FZ_TRACE("save/load round trip %s, continue with %s", b ? "ok" : "refused (not finite)",
+                 b && (keep & 1) ? "the loaded model" : "the original");
         FZ_CHECK(fz_unchanged(m, &s)); /* saving changes nothing */
-        if (keep & 1) {
+        if (b && (keep & 1)) {
           lstm_free(m);
           m = b;
         } else {
