@@ -141,6 +141,10 @@ function predicate(r, plural) {
 }
 
 function sentence(r) {
+  if (r.chance(0.03)) { // the seed's own example, in both numbers
+    const plural = r.chance(0.5), [sg, pl] = r.pick(ANIMALS);
+    return `The ${plural ? pl : sg}, which already ate ${r.pick(THING_NPS)}, ${plural ? 'were' : 'was'} ${r.pick(['full', 'full', 'tired', 'happy'])}.`;
+  }
   const s = subject(r);
   switch (r.int(10)) {
     case 0: { // question: Were the cats, which ate the fish, still hungry?
