@@ -115,15 +115,20 @@ function parse(command, args) {
       options: { ...spec.options, help: { type: 'boolean', short: 'h' } },
     });
   } catch (err) {
-    const msg = err.message.split('\n')[0].replace(/\. To specify a positional.*$/, '');
+    const ambiguous = /^Option '(--[\w-]+)' argument is ambiguous/.exec(err.message);
+    if (ambiguous) { // `--lr -1`: parseArgs reads -1 as an option
+      const o = ambiguous[1];
+      throw new UsageError(`${o}: a value that starts with '-' must be written ${o}=VALUE`);
+    }
+    const msg = err.message.split('\n')[0].replace(/\. To specify a positional.*$/, '').replace(/\.$/, '');
     throw new UsageError(`${command}: ${msg} (see 'wasm-lstm ${command} --help')`);
   }
   const { values, positionals } = parsed;
   if (values.help) return { help: true };
   const [lo, hi] = spec.positionals;
   if (positionals.length < lo || positionals.length > hi) {
-    const want = lo === hi ? `${lo}` : `${lo} to ${hi}`;
-    throw new UsageError(`${command}: expected ${want} file argument${hi > 1 ? 's' : ''}, got ${positionals.length}` +
+    const want = `${lo === hi ? '' : 'at most '}${hi} file argument${hi > 1 ? 's' : ''}`;
+    throw new UsageError(`${command}: expected ${want}, got ${positionals.length}` +
       `${positionals.length ? ` (${positionals.map((p) => `'${p}'`).join(' ')})` : ''} (see 'wasm-lstm ${command} --help')`);
   }
   return { values, positionals };
