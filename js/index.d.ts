@@ -289,3 +289,226 @@ export class Network {
   /** Whether dispose() was called. Never throws. */
   readonly disposed: boolean;
 }
+
+// =================================================================================================
+// ---- CharModel: a character language model on top of Network (js/charmodel.js)
+// =================================================================================================
+
+/** A learning-rate schedule, applied per training step s (0-based): `'step'`: lr·factor^⌊s/every⌋;
+ *  `'exp'`: lr·gamma^s. Per step, not per epoch, because epochs vary with the text; for char-rnn's
+ *  per-epoch decay use `{type: 'step', every: model.data.chunksPerEpoch, factor: 0.97}`. */
+export type LearningRateSchedule =
+  | { type: 'step'; every: number; factor: number }
+  | { type: 'exp'; gamma: number };
+
+/** The configuration of a {@link CharModel} (every key has a char-rnn-like default). */
+export interface CharModelConfig {
+  /** Default `'lstm'`. */
+  cell?: Cell;
+  /** Units per layer. Default 128. */
+  hidden?: number;
+  /** Layers, 1–4. Default 2. */
+  layers?: number;
+  /** T: characters per training chunk (the backpropagation length). Default 64. */
+  seqLength?: number;
+  /** B: parallel streams per step. Default 32. */
+  batch?: number;
+  /** Default `'adam'`. */
+  optimizer?: 'adam' | 'sgd' | 'rmsprop' | 'adagrad';
+  /** Default 2e-3. */
+  learningRate?: number;
+  /** Global gradient-norm clip θ; 0 turns clipping off. Default 5. */
+  clip?: number;
+  /** Dropout probability between layers and before the head, training only (in the C core). Default 0. */
+  dropout?: number;
+  /** Default null (constant). */
+  schedule?: LearningRateSchedule | null;
+  /** Seeds the initialisation and dropout (C) and the sampler's PRNG (JS). Default 1. */
+  seed?: number;
+  /** The last ⌊N·valFraction⌋ characters are held out for {@link CharModel.evaluate}. 0–0.5, default 0.05. */
+  valFraction?: number;
+  /**
+   * Characters the vocabulary does not have (in a prime, an evaluated or inspected text):
+   * `'skip'` (default) drops them; `'map'` reads them as one reserved symbol, U+FFFD, added to the
+   * vocabulary (or the text's own U+FFFD). The reserved symbol is never sampled. Never an error.
+   */
+  unknown?: 'skip' | 'map';
+}
+
+/** Options of {@link CharModel.create}: the config plus the text. */
+export interface CharModelOptions extends CharModelConfig {
+  /** The training text. Without it, `defaultCorpus(corpus)` (the built-in English-like corpus). */
+  text?: string;
+  /** Which built-in corpus, when there is no text. Default `{seed: 1, chars: 200000}`. */
+  corpus?: { seed?: number; chars?: number };
+  /** Which wasm build. Default 'auto'. */
+  simd?: 'auto' | boolean;
+}
+
+/** Options of {@link CharModel.sample} and {@link CharModel.stream}. */
+export interface SampleOptions {
+  /** New characters (code points) to generate, not counting the prime. Default 200. */
+  length?: number;
+  /** Divides the logits: < 1 more conservative, > 1 more random; 0 is greedy. Default 1. */
+  temperature?: number;
+  /** Sample among the K most probable characters only; 0 = off (default). */
+  topK?: number;
+  /** Sample from the smallest set of most probable characters whose probability reaches P (after topK); 1 = off (default). */
+  topP?: number;
+  /** Always take the most probable character (ties: the lower id). Default false. */
+  greedy?: boolean;
+  /** Text read before generating (unknown characters per the `unknown` policy). Default: a newline, else a space, else the first symbol. */
+  prime?: string;
+  /** Seeds a fresh PRNG for this call. Without it the model's own sampler PRNG continues (and is saved by save()). */
+  seed?: number;
+}
+
+/** The result of {@link CharModel.evaluate}. */
+export interface Evaluation {
+  /** Mean cross-entropy, nats per character. */
+  loss: number;
+  /** loss / ln 2. */
+  bitsPerChar: number;
+  /** e^loss. */
+  perplexity: number;
+  /** Characters predicted (the text's known characters minus one). */
+  chars: number;
+  /** Unknown characters dropped (policy 'skip'). */
+  skipped: number;
+}
+
+/** The result of {@link CharModel.inspect}: activations of one layer while reading a text. */
+export interface CharInspection {
+  /** The characters read (after the unknown policy), one per step. */
+  chars: string[];
+  /** LSTM `['i','f','g','o','c','h']`, GRU `['r','z','n','h']`, RNN `['h']`. */
+  channels: string[];
+  layer: number;
+  layers: number;
+  hidden: number;
+  steps: number;
+  /** (T, C, H): `values[(t·C + c)·H + j]` is unit j of channel c after reading chars[t]. */
+  values: Float32Array;
+  /** The H values of one channel (name or index) at one step: a view into `values`. */
+  get(step: number, channel: string | number): Float32Array;
+}
+
+/** The data split and reading position of a {@link CharModel}. */
+export interface CharData {
+  /** Characters (code points) of the training text. */
+  chars: number;
+  trainChars: number;
+  valChars: number;
+  /** B. */
+  streams: number;
+  /** S: characters per stream; stream b reads train characters [b·S, (b+1)·S]. */
+  streamLength: number;
+  /** S / T: steps per epoch. */
+  chunksPerEpoch: number;
+  epoch: number;
+  /** The chunk the next step reads. */
+  chunk: number;
+  /** The built-in corpus used, or null for a given text. */
+  corpus: { seed: number; chars: number } | null;
+}
+
+/**
+ * A character language model (char-rnn) on a {@link Network}: a vocabulary of Unicode code points
+ * (emoji, CJK, combining marks are one symbol each), the text read as B parallel streams in chunks
+ * of T characters with the train state carried from chunk to chunk and reset each epoch, evaluation
+ * on the held-out tail, O(1)-per-character sampling on the predict state, and files that resume
+ * training bit-exactly. Sampling, evaluate() and inspect() never change what training does next.
+ *
+ * ```js
+ * const model = await CharModel.create({ text, hidden: 128, layers: 2 });
+ * model.trainSteps(500, { onProgress: ({ step, loss }) => {} });
+ * model.evaluate();                       // { loss, bitsPerChar, perplexity, chars, skipped }
+ * model.sample({ prime: 'ROMEO:', length: 300, temperature: 0.8, topP: 0.95 });
+ * const again = await CharModel.load(model.save(), { text });
+ * ```
+ */
+export class CharModel {
+  private constructor();
+
+  /**
+   * Builds the vocabulary (sorted code points) and the train/validation split, and creates the
+   * Network. Rejects with LstmError 'config' for a bad option or a text too short for
+   * batch × seqLength + 1 training characters.
+   */
+  static create(options?: CharModelOptions): Promise<CharModel>;
+
+  /**
+   * Loads a file written by {@link CharModel.save}. To train further or evaluate() the validation
+   * part, the training text is needed: pass it as `text` (checked: LstmError 'arg' if it is not
+   * the same text), or save with `includeText`; a built-in corpus is regenerated. Rejects a plain
+   * Network file with LstmError 'format'; 'version', 'checksum' as Network.load.
+   */
+  static load(bytes: Uint8Array | ArrayBuffer, options?: { text?: string; simd?: 'auto' | boolean }): Promise<CharModel>;
+
+  /**
+   * n optimisation steps on consecutive chunks. Returns the n train losses (nats per character,
+   * before each update). `onProgress` is called after every step.
+   */
+  trainSteps(n: number, options?: {
+    onProgress?: (progress: { step: number; epoch: number; loss: number; learningRate: number }) => void;
+  }): number[];
+
+  /**
+   * Mean cross-entropy of every next character (float64) over the validation part, or over `text`.
+   * Reads up to 16 parallel pieces from zero states on the predict state (reset before and after).
+   */
+  evaluate(text?: string): Evaluation;
+
+  /** `length` generated characters as a string (without the prime). */
+  sample(options?: SampleOptions): string;
+
+  /**
+   * The same characters one at a time: one single-step Network.predict each (O(1) per character).
+   * Starting another stream, sample() or evaluate() makes this iterator throw LstmError 'arg'.
+   */
+  stream(options?: SampleOptions): Generator<string, void, undefined>;
+
+  /** stream() as an async iterator that yields to the event loop every `yieldEvery` (64) characters. */
+  streamAsync(options?: SampleOptions & { yieldEvery?: number }): AsyncGenerator<string, void, undefined>;
+
+  /**
+   * Gate and state activations of one layer (default the top one) while reading `text` from a
+   * zero state; the carried states are untouched.
+   */
+  inspect(text: string, options?: { layer?: number }): CharInspection;
+
+  /**
+   * The model as a file: Network.save of kind 'char' (parameters, optimizer moments, train state,
+   * C RNG) with the config, vocabulary, step, data position and sampler PRNG in its meta.
+   * `includeText` (default false) stores the training text too.
+   */
+  save(options?: { includeText?: boolean }): Uint8Array;
+
+  /** Frees the Network. Later calls throw LstmError 'disposed'. */
+  dispose(): void;
+
+  /** The vocabulary: one character (code point) per id. A copy. */
+  readonly vocab: string[];
+  /** Training steps done. */
+  readonly step: number;
+  /** Epochs completed. */
+  readonly epoch: number;
+  /** The configuration, defaults filled in. */
+  readonly config: Readonly<Required<CharModelConfig>>;
+  /** The underlying network (parameters, trainingConfig, ...). Do not train or resetState it directly. */
+  readonly network: Network;
+  /** The id of the reserved unknown symbol (unknown: 'map'), or -1. */
+  readonly unknownId: number;
+  /** The learning rate of the next step. */
+  readonly learningRate: number;
+  /** The split and reading position; null when loaded without the training text. */
+  readonly data: CharData | null;
+  readonly disposed: boolean;
+}
+
+/**
+ * Keeps the topK most probable entries, then the smallest set whose probability reaches topP
+ * (of what topK left), renormalised; the rest become 0. Ties: the lower index first. The sampler's
+ * filter, for tests and custom samplers.
+ */
+export function filterDistribution(probs: ArrayLike<number>, options?: { topK?: number; topP?: number }): Float64Array;

@@ -4,4 +4,4 @@
 export { Network, readMeta } from './network.js';
 export { LstmError, ERROR_CODES } from './errors.js';
 export { simdSupported } from './loader.js';
-// CharModel (js/charmodel.js) is exported here by its own line when it lands.
+export { CharModel, filterDistribution } from './charmodel.js';
