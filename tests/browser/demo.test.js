@@ -1,0 +1,227 @@
+// The demo page (web/) in headless Chromium: it loads without console errors, trains in a worker
+// (the loss falls within seconds), shows samples, renders the gate view for typed text, runs the
+// RNN-vs-LSTM experiment, restores its model from IndexedDB after a reload, and reports a corrupted
+// stored model and starts fresh. Screenshots of each view go to artifacts/screenshots/.
+//
+// Needs Debian's /usr/bin/chromium (bash scripts/ensure-toolchain.sh chromium) and the wasm build
+// (bash build.sh); skipped with a message when Chromium is absent.
+
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startServer } from '../../scripts/serve.mjs';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const CHROMIUM = '/usr/bin/chromium';
+const SHOTS = join(ROOT, 'artifacts', 'screenshots');
+const SKIP = existsSync(CHROMIUM) ? false
+  : `${CHROMIUM} is not installed: skipping the browser tests (install it with: bash scripts/ensure-toolchain.sh chromium)`;
+if (SKIP) console.log(`# ${SKIP}`);
+
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+// The page exposes its progress as data-* attributes on <body> (status, step, startStep, restored,
+// samples, savedStep, gates, exp, expLstm, expRnn, generated, hist): the tests wait on those.
+const body = (page) => page.evaluate(() => ({ ...document.body.dataset }));
+const num = (s) => Number(String(s).replace(/,/g, ''));
+
+describe('demo page (web/) in headless Chromium', { skip: SKIP, timeout: 150_000 }, () => {
+  let srv, ctx, page, profile;
+  const problems = []; // console errors, page errors, failed requests
+
+  async function shot(name) {
+    await page.locator(`#${name}`).screenshot({ path: join(SHOTS, `${name}.png`) });
+  }
+
+  async function open() {
+    await page.goto(srv.demoUrl);
+    // the sticky section nav would cover the top of element screenshots
+    await page.addStyleTag({ content: 'nav.toc { position: static !important; }' });
+    await page.waitForFunction(() => document.body.dataset.status === 'ready', null, { timeout: 30_000 });
+  }
+
+  // Leaves the demo for another page of the same origin (the workers stop with it).
+  async function leave() {
+    await page.goto(`${srv.url}package.json`);
+  }
+
+  before(async () => {
+    assert.ok(existsSync(join(ROOT, 'js', 'build', 'lstm-simd.wasm')), 'js/build/*.wasm missing: run bash build.sh first');
+    mkdirSync(SHOTS, { recursive: true });
+    const { chromium } = await import('playwright-core');
+    srv = await startServer({ port: 0 });
+    profile = mkdtempSync(join(tmpdir(), 'wasm-lstm-chromium-'));
+    try {
+      ctx = await chromium.launchPersistentContext(profile, {
+        executablePath: CHROMIUM, headless: true, args: ARGS, viewport: { width: 1280, height: 900 },
+      });
+    } catch (err) {
+      await srv.close();
+      throw err;
+    }
+    page = ctx.pages()[0] ?? await ctx.newPage();
+    page.on('console', (m) => {
+      // leave() shows package.json, for which Chromium asks for /favicon.ico (there is none)
+      if (m.type() === 'error' && !m.location()?.url?.endsWith('/favicon.ico')) {
+        problems.push(`console: ${m.text()} (${m.location()?.url ?? '?'})`);
+      }
+    });
+    page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+    page.on('requestfailed', (r) => {
+      // navigating away aborts the model download of a worker that is being torn down
+      if (!/ERR_ABORTED/.test(r.failure()?.errorText ?? '')) problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`);
+    });
+    page.on('response', (r) => { if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`); });
+  });
+
+  after(async () => {
+    try {
+      await ctx?.close();
+    } finally {
+      await srv?.close();
+      if (profile) rmSync(profile, { recursive: true, force: true });
+    }
+  });
+
+  test('loads without console errors, and training lowers the loss within seconds', { timeout: 60_000 }, async () => {
+    const t0 = Date.now();
+    await open();
+    // the first smoothed loss is about ln(vocabulary) ≈ 3.8 nats; wait for a clear fall
+    await page.waitForFunction(() => {
+      const v = Number(document.getElementById('stat-loss').textContent);
+      return v > 0 && v < 3.0;
+    }, null, { timeout: 30_000 });
+    const secs = (Date.now() - t0) / 1000;
+    const b = await body(page);
+    assert.ok(num(b.step) > 0, 'steps are counted');
+    assert.match(await page.textContent('#simd-badge'), /SIMD (on|off)/);
+    assert.notEqual(await page.textContent('#stat-cps'), '–', 'chars/s shown');
+    console.log(`# loss below 3.0 nats/char after ${secs.toFixed(1)} s (step ${b.step})`);
+    // the page is responsive while training: a click is handled at once
+    const t1 = Date.now();
+    await page.click('#btn-run');
+    await page.waitForFunction(() => document.body.dataset.running === 'false', null, { timeout: 2000 });
+    await page.click('#btn-run');
+    await page.waitForFunction(() => document.body.dataset.running === 'true', null, { timeout: 2000 });
+    assert.ok(Date.now() - t1 < 2000, 'pause/resume answered within 2 s');
+    await page.waitForFunction(() => Number(document.body.dataset.samples) > 0, null, { timeout: 20_000 });
+    await shot('train');
+    assert.deepEqual(problems, []);
+  });
+
+  test('samples appear, and the interactive sampler streams text', { timeout: 40_000 }, async () => {
+    const texts = await page.$$eval('#samples pre', (els) => els.map((e) => e.textContent));
+    assert.equal(texts.length, 3);
+    for (const t of texts) assert.ok(t.length >= 100 && t !== '…', `a sample: ${JSON.stringify(t.slice(0, 40))}`);
+    await page.locator('#sampler').scrollIntoViewIfNeeded();
+    await page.fill('#prime', 'The cat, which');
+    await page.fill('#length', '300');
+    await page.click('#btn-generate');
+    await page.waitForFunction(() => Number(document.body.dataset.generated) >= 1, null, { timeout: 20_000 });
+    const out = await page.textContent('#gen-out');
+    assert.ok(out.startsWith('The cat, which'), 'the prime is shown first');
+    assert.ok([...out].length >= 'The cat, which'.length + 300, `300 characters generated: ${JSON.stringify(out.slice(0, 60))}`);
+    assert.match(await page.textContent('#gen-info'), /Generated 300 characters/);
+    await shot('sampler');
+    assert.deepEqual(problems, []);
+  });
+
+  test('the gate view renders for typed text', { timeout: 30_000 }, async () => {
+    await page.locator('#gates').scrollIntoViewIfNeeded();
+    const text = 'The dogs, which saw the cat, were happy.';
+    await page.fill('#gate-text', text);
+    await page.waitForFunction((n) => Number(document.body.dataset.gates) === n, text.length, { timeout: 10_000 });
+    const chips = await page.$$eval('#unit-chips button', (els) => els.map((e) => e.textContent));
+    assert.ok(chips.length >= 6, `unit buttons: ${chips}`);
+    const lines = await page.$$eval('#unit-lines .unit-line', (els) => els.map((e) => e.querySelector('.txt').textContent));
+    assert.deepEqual(lines, Array(5).fill(text), 'i, f, g, o, c lines over the typed text');
+    const size = await page.$eval('#heatmap', (c) => [c.width, c.height]);
+    assert.ok(size[0] > 300 && size[1] > 200, `heatmap drawn: ${size}`);
+    // click another unit: it becomes the followed one
+    await page.click('#unit-chips button:nth-child(2)');
+    const pressed = await page.$eval('#unit-chips button[aria-pressed="true"]', (e) => e.textContent);
+    assert.equal(pressed, chips[1]);
+    assert.match(await page.textContent('#unit-title'), new RegExp(`^Unit ${chips[1].slice(5)} of layer 1`));
+    await page.waitForFunction(() => Number(document.body.dataset.hist) > 0, null, { timeout: 10_000 });
+    await shot('gates');
+    assert.deepEqual(problems, []);
+  });
+
+  test('the RNN-vs-LSTM panel trains both cells and plots accuracy against distance', { timeout: 80_000 }, async () => {
+    await page.locator('#experiment').scrollIntoViewIfNeeded();
+    await page.$eval('#exp-dist', (el) => { el.value = '24'; el.dispatchEvent(new Event('input', { bubbles: true })); });
+    await page.fill('#exp-steps', '300');
+    await page.click('#btn-exp');
+    await page.waitForFunction(() => document.body.dataset.running === 'false', null, { timeout: 5000 });
+    await page.waitForFunction(() => document.body.dataset.exp === 'done', null, { timeout: 60_000 });
+    const b = await body(page);
+    // distances 2, 3, 4, 6, 8, 12, 16 and 24: one accuracy point each, for both cells
+    assert.equal(num(b.expLstm), 8, 'LSTM accuracy points');
+    assert.equal(num(b.expRnn), 8, 'RNN accuracy points');
+    for (const cell of ['lstm', 'rnn']) assert.match(await page.textContent(`#exp-txt-${cell}`), /^300 {2}loss \d/);
+    await page.waitForFunction(() => document.body.dataset.running === 'true', null, { timeout: 5000 });
+    await shot('experiment');
+    assert.deepEqual(problems, []);
+  });
+
+  test('after a reload the model is restored from IndexedDB and training continues', { timeout: 60_000 }, async () => {
+    // wait for a save after the experiment, so that the stored step is recent
+    const before = num((await body(page)).step);
+    await page.waitForFunction((s) => Number(document.body.dataset.savedStep) > s, before, { timeout: 20_000 });
+    const saved = num((await body(page)).savedStep);
+    await leave();
+    await open();
+    const b = await body(page);
+    assert.equal(b.restored, 'true');
+    assert.ok(num(b.startStep) >= saved, `continues from step ${b.startStep} ≥ saved ${saved}, not from 0`);
+    assert.match(await page.textContent('#notice'), /Restored the model saved in this browser at step/);
+    await page.waitForFunction((s) => Number(document.body.dataset.step) > s, num(b.startStep), { timeout: 20_000 });
+    await page.locator('#intro').screenshot({ path: join(SHOTS, 'intro.png') });
+    await shot('train');
+    assert.deepEqual(problems, []);
+  });
+
+  test('a corrupted stored model gives a visible message and fresh training', { timeout: 40_000 }, async () => {
+    await page.waitForFunction(() => Number(document.body.dataset.savedStep) > 0, null, { timeout: 20_000 });
+    await leave();
+    // flip 64 bytes in the middle of the stored model file (its CRC-32 no longer matches)
+    const corrupted = await page.evaluate(() => new Promise((resolve, reject) => {
+      const req = indexedDB.open('wasm-lstm-demo', 1);
+      req.onerror = () => reject(req.error);
+      req.onsuccess = () => {
+        const db = req.result;
+        const tx = db.transaction(['blobs', 'meta'], 'readwrite');
+        const meta = tx.objectStore('meta').get('current');
+        let step = -1;
+        meta.onsuccess = () => {
+          const rec = meta.result;
+          step = rec.step;
+          const blobs = tx.objectStore('blobs');
+          const get = blobs.get(rec.modelKey);
+          get.onsuccess = () => {
+            const bytes = new Uint8Array(get.result);
+            const mid = bytes.length >> 1;
+            for (let i = 0; i < 64; i++) bytes[mid + i] ^= 0xa5;
+            blobs.put(bytes, rec.modelKey);
+          };
+        };
+        tx.oncomplete = () => { db.close(); resolve(step); };
+        tx.onerror = () => reject(tx.error);
+      };
+    }));
+    assert.ok(corrupted > 0, 'a stored model was found and corrupted');
+    await open();
+    const b = await body(page);
+    assert.notEqual(b.restored, 'true');
+    assert.equal(b.startStep, '0', 'fresh training starts at step 0');
+    assert.equal(await page.isVisible('#notice'), true);
+    assert.match(await page.textContent('#notice'), /corrupted and could not be loaded .*discarded, and training starts fresh/);
+    await page.waitForFunction(() => Number(document.body.dataset.step) > 0, null, { timeout: 20_000 });
+    await page.locator('#train').screenshot({ path: join(SHOTS, 'corrupted.png') });
+    assert.deepEqual(problems, []);
+  });
+});
