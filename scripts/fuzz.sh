@@ -23,6 +23,9 @@
 # then add it to tests/fuzz/regress/<target>/ once fixed, where `npm test` replays it forever
 # (tests/native/test_file_fuzz_regress.c).
 #
+# Environment: FUZZ_CFLAGS adds compiler flags, e.g. FUZZ_CFLAGS=-DFZ_KNOWN_STATE_RESET=0 checks one
+# known bug strictly (the FZ_KNOWN_* list is in tests/fuzz/fuzz_common.h).
+#
 # Limits: -rss_limit_mb=2048 -malloc_limit_mb=512 (any single allocation over 512 MB is a
 # finding), -timeout=25 s per input (a hang is a finding).
 # Exit status: 0 when every target ran clean, 1 when any found something or failed to build.
@@ -54,7 +57,7 @@ while [ "$#" -gt 0 ]; do
     --fresh) fresh=1; shift ;;
     --seeds) seeds=1; shift ;;
     --) shift; extra=("$@"); break ;;
-    -h|--help) sed -n '2,36p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,38p' "$0"; exit 0 ;;
     *) echo "fuzz.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -81,6 +84,8 @@ mkdir -p "$out/crashes" "$out/logs"
 
 cflags=(-O2 -g -fno-omit-frame-pointer -std=c11 -DUSE_SIMDE -ffp-contract=off -Wall -Wextra -I c
         -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all)
+# shellcheck disable=SC2206 # FUZZ_CFLAGS: extra compiler flags, split on spaces on purpose
+[ -n "${FUZZ_CFLAGS:-}" ] && cflags+=(${FUZZ_CFLAGS})
 if [ "$strict" = 1 ]; then
   cflags+=(-DFZ_STRICT=1)
 else
@@ -119,17 +124,20 @@ for t in "${targets[@]}"; do
   before=$(ls "$out/crashes" | sort)
   log=$out/logs/$t.log
   echo "fuzz.sh: $out/fuzz_$t for ${seconds}s on $corpus (log: $log)"
+  start=$(date +%s)
   set +e
   "./$out/fuzz_$t" "${args[@]}" "${extra[@]+"${extra[@]}"}" "$corpus" >"$log" 2>&1
   rc=$?
   set -e
+  took=$(( $(date +%s) - start ))
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
   if [ -z "$execs" ]; then # no final stats after a crash: take the last status line
-    execs=$(grep -oE '^#[0-9]+' "$log" | tail -n 1 | tr -d '#')
+    execs=$(grep -oE '^#[0-9]+' "$log" | tail -n 1 | tr -d '#' || true)
   fi
-  cov=$(grep -oE 'cov: [0-9]+ ft: [0-9]+ corp: [0-9]+/[0-9a-zA-Z]+' "$log" | tail -n 1)
+  cov=$(grep -oE 'cov: [0-9]+ ft: [0-9]+ corp: [0-9]+/[0-9a-zA-Z]+' "$log" | tail -n 1 || true)
   found=$(comm -13 <(echo "$before") <(ls "$out/crashes" | sort) | sed "s|^|$out/crashes/|")
-  line="$t: ${execs:-?} executions in ${seconds}s (${cov:-no coverage line})"
+  rate=$(( ${execs:-0} / (took > 0 ? took : 1) ))
+  line="$t: ${execs:-?} executions in ${took}s (~${rate}/s; ${cov:-no coverage line})"
   if [ "$rc" -ne 0 ] || [ -n "$found" ]; then
     bad=1
     line+=" -- FINDING (libFuzzer exit code $rc)"

@@ -61,6 +61,13 @@
 #define FZ_KNOWN_EPS_ZERO (!FZ_STRICT)
 #endif
 
+/* update() does not check its result: a finite Adam state with a large first moment and a small
+ * second moment (a loaded file can hold one) gives inf parameters with LSTM_OK.
+ * tests/fuzz/repro/update_overflow.c */
+#ifndef FZ_KNOWN_UPDATE_OVERFLOW
+#define FZ_KNOWN_UPDATE_OVERFLOW (!FZ_STRICT)
+#endif
+
 /* ---- failing ------------------------------------------------------------------------------- */
 static const char* fz_input_name = "(libFuzzer input)"; /* the regression test sets the file name */
 
@@ -183,7 +190,9 @@ static inline void fz_load_exercise(lstm_model* m, const uint8_t* file, size_t n
   lstm_get_train_config(m, &tc);
   st = lstm_train(m, in, tg, B, T, &loss);
   FZ_CHECK(st == LSTM_OK || st == LSTM_ERR_NONFINITE || st == LSTM_ERR_NOMEM);
-  if (st == LSTM_OK && fz_moderate(&tc) && fz_max_abs(before, (size_t)P) <= 1e4f)
+  int loaded_adam = tc.optimizer == LSTM_OPT_ADAM && (flags & 1);
+  if (st == LSTM_OK && fz_moderate(&tc) && fz_max_abs(before, (size_t)P) <= 1e4f &&
+      !(FZ_KNOWN_UPDATE_OVERFLOW && loaded_adam))
     FZ_CHECK(fz_all_finite(lstm_params(m), (size_t)P));
   if (st != LSTM_OK) FZ_CHECK(memcmp(before, lstm_params(m), sizeof(float) * (size_t)P) == 0);
   free(before);
