@@ -51,18 +51,22 @@ export class GateView {
     this.selected = null; // unit followed below the heatmap
     this.pinned = new Set(); // units the user picked (kept when the automatic choice changes)
     this.layout = null;
+    this.key = '';
     els.canvas.addEventListener('click', (e) => this.#click(e));
     els.canvas.addEventListener('mousemove', (e) => this.#hover(e));
     els.canvas.addEventListener('mouseleave', () => { els.tip.hidden = true; });
   }
 
-  /** New inspect result: choose units (keeping the user's), redraw everything. */
+  /** New inspect result: choose units (keeping the user's), redraw everything. The units stay the
+   *  same while only the model's step changes, so rows do not jump around during training. */
   update(d) {
-    const hiddenChanged = !this.data || this.data.hidden !== d.hidden || this.data.cell !== d.cell;
+    const modelChanged = !this.data || this.data.hidden !== d.hidden || this.data.cell !== d.cell;
+    const key = `${d.cell}|${d.hidden}|${d.layer}|${d.chars.join('')}`;
     this.data = d;
-    if (hiddenChanged) { this.pinned.clear(); this.selected = null; }
-    this.units = this.#chooseUnits();
-    if (this.selected === null || this.selected >= d.hidden) this.selected = this.units[0];
+    if (modelChanged) { this.pinned.clear(); this.selected = null; }
+    if (key !== this.key || modelChanged) this.units = this.#chooseUnits();
+    this.key = key;
+    if (this.selected === null || !this.units.includes(this.selected)) this.selected = this.units[0];
     this.#chips();
     this.draw();
     this.#lines();
@@ -97,8 +101,10 @@ export class GateView {
     }
     const auto = [...score.keys()].sort((a, b) => score[b] - score[a]);
     const out = [...this.pinned].filter((u) => u < H);
-    for (const u of auto) { if (out.length >= Math.max(UNITS, this.pinned.size)) break; if (!out.includes(u)) out.push(u); }
-    return out.slice(0, Math.max(UNITS, this.pinned.size)).sort((a, b) => a - b);
+    if (this.selected !== null && this.selected < H && !out.includes(this.selected)) out.push(this.selected);
+    const n = Math.max(UNITS, out.length);
+    for (const u of auto) { if (out.length >= n) break; if (!out.includes(u)) out.push(u); }
+    return out.sort((a, b) => a - b);
   }
 
   #chips() {
