@@ -11,10 +11,10 @@
 //             every word between the subject and the verb: the vanishing-gradient picture.
 //
 // In:  run {cell, hidden, steps, maxDistance, clip, learningRate, batch, seed, evalEvery} | stop
-// Out: progress {step, steps, loss} | eval {step, acc: [[d, accuracy]], grad: [[back, norm]]}
+// Out: progress {step, steps, loss} | measure {step, acc: [[d, accuracy]], grad: [[back, norm]]}
 //      | done {step, ms} | error {text}
 
-import { Network } from '../js/network.js';
+import { Network } from '../js/index.js';
 import { agreementTask } from '../js/corpus.js';
 import { retryDetached } from './compat.js';
 
@@ -72,7 +72,7 @@ async function run(o, id) {
     const ds = distancesUpTo(o.maxDistance);
     const tests = ds.map((d) => agreementTask({ distance: d, count: TEST_COUNT, seed: 900_000 + d }));
     const gset = agreementTask({ distance: o.maxDistance, count: GRAD_COUNT, seed: 424_242 });
-    const report = (step) => post('eval', { step, acc: accuracy(net, tests), grad: gradient(net, gset) });
+    const report = (step) => post('measure', { step, acc: accuracy(net, tests), grad: gradient(net, gset) });
     report(0);
     let step = 0, lossSum = 0, lossN = 0;
     while (step < o.steps) {

@@ -173,6 +173,11 @@ const handlers = {
     step = m.step;
     cellNow = m.settings.cell;
     applySettings(m.settings);
+    if (typeof m.text === 'string') {
+      customText = m.text;
+      $('custom-text').value = m.text;
+      showCustomSize();
+    }
     plot.raw = [];
     plot.ema = (m.history?.train ?? []).map((p) => p.slice());
     plot.val = (m.history?.val ?? []).map((p) => p.slice());
@@ -214,7 +219,7 @@ const handlers = {
     updateStats();
     requestDraw();
   },
-  eval(m) {
+  evaluation(m) {
     plot.val.push([m.step, m.loss]);
     lastEval = m;
     updateStats();
@@ -449,7 +454,9 @@ function onInspect(m) {
     return;
   }
   inspectedStep = m.step;
-  $('gates-step').textContent = `${m.cell.toUpperCase()} layer ${m.layer + 1} of ${m.layers}, ${m.hidden} units, at step ${fmtInt(m.step)}`;
+  const skipped = m.asked - m.steps;
+  $('gates-step').textContent = `${m.cell.toUpperCase()} layer ${m.layer + 1} of ${m.layers}, ${m.hidden} units, at step ${fmtInt(m.step)}` +
+    (skipped > 0 ? ` (${skipped} character${skipped > 1 ? 's' : ''} not in the model's vocabulary skipped)` : '');
   gateView.update(m);
   document.body.dataset.gates = String(m.steps);
 }
@@ -506,7 +513,7 @@ function onExp(cell, m) {
   if (m.type === 'progress') {
     $(`exp-bar-${cell}`).style.width = `${(100 * m.step) / m.steps}%`;
     $(`exp-txt-${cell}`).textContent = `${fmtInt(m.step)}  loss ${m.loss.toFixed(2)}`;
-  } else if (m.type === 'eval') {
+  } else if (m.type === 'measure') {
     exp.acc[cell] = m.acc;
     exp.grad[cell] = m.grad;
     if (m.step === 0) exp.grad0[cell] = m.grad;

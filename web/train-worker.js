@@ -5,7 +5,7 @@
 //   init {settings}                               ready {settings, step, restored, ...}
 //   pause | resume                                state {running}
 //   reset {settings, text}                        progress {step, losses, ema, msPerStep, charsPerSec}
-//   setOpt {learningRate, clip}                   eval {step, loss, bpc}
+//   setOpt {learningRate, clip}                   evaluation {step, loss, bpc}
 //   generate {id, prime, temperature, ...}        samples {step, items: [{temperature, text}]}
 //   stopGenerate {id}                             gen {id, text, done, error?}
 //   inspect {id, text, layer}                     inspect {id, chars, channels, hidden, values, ...}
@@ -17,8 +17,7 @@
 // snapshot (CharModel.load of the latest save()), so a stream is never interrupted by training or
 // evaluation, and training is never paused by sampling.
 
-import { CharModel } from '../js/charmodel.js';
-import { readMeta } from '../js/network.js';
+import { CharModel, readMeta } from '../js/index.js';
 import { defaultCorpus } from '../js/corpus.js';
 import * as store from './store.js';
 import { retryDetached } from './compat.js';
@@ -100,11 +99,12 @@ function adopt(m, s, customText, { restoredHistory = null, restoredHist0 = null 
   savedStep = -1;
 }
 
-function readyInfo(restored) {
+function readyInfo(restored, importedText = false) {
   const net = model.network;
   return {
     settings, restored, step: model.step, vocab: model.vocab.length, params: net.parameterCount,
     simd: net.simd, history, hist0, chars: model.data?.chars ?? 0, running,
+    text: restored || importedText ? text : null, // so that the page can show the custom text again
   };
 }
 
@@ -219,7 +219,7 @@ async function periodic() {
 function evaluate() {
   const r = retryDetached(() => model.evaluate());
   pushHistory(history.val, [model.step, r.loss]);
-  post('eval', { step: model.step, loss: r.loss, bpc: r.bitsPerChar });
+  post('evaluation', { step: model.step, loss: r.loss, bpc: r.bitsPerChar });
 }
 
 // Histogram of gate values over every layer and unit while reading the probe text.
@@ -426,6 +426,7 @@ async function handle(msg) {
         post('inspect', {
           id: msg.id, step: model.step, chars: r.chars, channels: r.channels, hidden: r.hidden,
           steps: r.steps, layer: r.layer, layers: r.layers, cell: model.config.cell, values: r.values,
+          asked: [...msg.text].length,
         }, [r.values.buffer]);
       } catch (err) {
         post('inspect', { id: msg.id, error: message(err) });
@@ -466,7 +467,7 @@ async function handle(msg) {
         textKey = null;
         textStored = false;
         saveFailed = false;
-        post('ready', { ...readyInfo(false), imported: msg.name ?? 'file' });
+        post('ready', { ...readyInfo(false, true), imported: msg.name ?? 'file' });
         evaluate();
         histogram();
         await samples();
