@@ -57,7 +57,7 @@ describe('demo page (web/) in headless Chromium', { skip: SKIP, timeout: 150_000
     profile = mkdtempSync(join(tmpdir(), 'wasm-lstm-chromium-'));
     try {
       ctx = await chromium.launchPersistentContext(profile, {
-        executablePath: CHROMIUM, headless: true, args: ARGS, viewport: { width: 1280, height: 900 },
+        executablePath: CHROMIUM, headless: true, args: ARGS, viewport: { width: 1280, height: 900 }, acceptDownloads: true,
       });
     } catch (err) {
       await srv.close();
@@ -165,6 +165,20 @@ describe('demo page (web/) in headless Chromium', { skip: SKIP, timeout: 150_000
     for (const cell of ['lstm', 'rnn']) assert.match(await page.textContent(`#exp-txt-${cell}`), /^300 {2}loss \d/);
     await page.waitForFunction(() => document.body.dataset.running === 'true', null, { timeout: 5000 });
     await shot('experiment');
+    assert.deepEqual(problems, []);
+  });
+
+  test('the model downloads as a file and uploads again', { timeout: 40_000 }, async () => {
+    await page.locator('#train').scrollIntoViewIfNeeded();
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#btn-download')]);
+    const name = download.suggestedFilename();
+    assert.match(name, /^wasm-lstm-lstm-step(\d+)\.lstm$/);
+    const step = Number(name.match(/step(\d+)/)[1]);
+    const file = join(profile, 'model.lstm');
+    await download.saveAs(file);
+    await page.setInputFiles('#model-file', file);
+    await page.waitForFunction(() => /^Loaded model\.lstm/.test(document.getElementById('notice').textContent), null, { timeout: 20_000 });
+    assert.equal(num((await body(page)).startStep), step, 'training continues from the file\'s step');
     assert.deepEqual(problems, []);
   });
 
