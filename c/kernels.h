@@ -43,11 +43,15 @@
 static inline uint32_t k_f2u(float x) { uint32_t u; memcpy(&u, &x, 4); return u; }
 static inline float k_u2f(uint32_t u) { float x; memcpy(&x, &u, 4); return x; }
 
+/* float -> int32 as wasm's i32.trunc_sat (what the SIMD twin uses): NaN -> 0 instead of undefined
+ * behaviour. Here n is an integer in [-126, 0] or NaN. */
+static inline int32_t k_trunc_sat(float n) { return n == n ? (int32_t)n : 0; }
+
 /* e^z - 1 split as (sm1, tsp): e^z − 1 = sm1 + tsp, for z <= 0 (clamped at K_ZMIN). */
 static inline void k_expm1_parts(float z, float* sm1, float* tsp) {
   z = z < K_ZMIN ? K_ZMIN : z;
   float n = (z * K_LOG2E + K_MAGIC) - K_MAGIC;
-  float s = k_u2f((uint32_t)((int32_t)n + 127) << 23);
+  float s = k_u2f((uint32_t)(k_trunc_sat(n) + 127) << 23);
   float t = z - n * K_LN2_HI;
   t = t - n * K_LN2_LO;
   float p = K_C5 * t + K_C4;

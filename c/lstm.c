@@ -111,7 +111,7 @@ int lstm__train_config_check(const lstm_train_config* tc) {
   if (tc->optimizer < LSTM_OPT_ADAM || tc->optimizer > LSTM_OPT_ADAGRAD) return LSTM_ERR_CONFIG;
   if (!(tc->lr > 0.0f) || !isfinite(tc->lr)) return LSTM_ERR_CONFIG;
   if (!(tc->beta1 >= 0.0f && tc->beta1 < 1.0f) || !(tc->beta2 >= 0.0f && tc->beta2 < 1.0f)) return LSTM_ERR_CONFIG;
-  if (!(tc->eps >= 0.0f) || !isfinite(tc->eps)) return LSTM_ERR_CONFIG;
+  if (!(tc->eps > 0.0f) || !isfinite(tc->eps)) return LSTM_ERR_CONFIG; /* 0 would give 0/0 */
   if (!(tc->weight_decay >= 0.0f) || !isfinite(tc->weight_decay)) return LSTM_ERR_CONFIG;
   if (tc->clip_mode < LSTM_CLIP_NONE || tc->clip_mode > LSTM_CLIP_NORM) return LSTM_ERR_CONFIG;
   if (tc->clip_mode != LSTM_CLIP_NONE && !(tc->clip > 0.0f && isfinite(tc->clip))) return LSTM_ERR_CONFIG;
@@ -172,20 +172,37 @@ void lstm_free(lstm_model* m) {
   free(m);
 }
 
-/* ---- carried state ---------------------------------------------------------------------------- */
-static int state_size(lstm_model* m, int which, int B) {
-  state_t* s = &m->st[which];
-  if (s->B == B) return LSTM_OK;
-  size_t n = (size_t)m->cfg.layers * (size_t)B * (size_t)m->cfg.hidden;
-  float* h = calloc(n, sizeof(float));
-  float* c = m->cfg.cell == LSTM_CELL_LSTM ? calloc(n, sizeof(float)) : NULL;
-  if (!h || (m->cfg.cell == LSTM_CELL_LSTM && !c)) {
-    free(h), free(c);
+/* ---- carried state ----------------------------------------------------------------------------
+ * A call continues from the carried state when its batch matches, else from zeros. Buffers for a
+ * new batch are allocated before the call computes anything (so NOMEM changes nothing) and take
+ * the old state's place only when the call commits (a rejected or non-advancing call keeps it). */
+static int state_alloc(const lstm_model* m, int B, state_t* s) {
+  uint64_t n = (uint64_t)m->cfg.layers * (uint64_t)B * (uint64_t)m->cfg.hidden;
+  s->B = B, s->h = s->c = NULL;
+  if (n * sizeof(float) > ((uint64_t)1 << 30)) return LSTM_ERR_NOMEM;
+  s->h = calloc((size_t)n, sizeof(float));
+  s->c = m->cfg.cell == LSTM_CELL_LSTM ? calloc((size_t)n, sizeof(float)) : NULL;
+  if (!s->h || (m->cfg.cell == LSTM_CELL_LSTM && !s->c)) {
+    free(s->h), free(s->c);
+    s->h = s->c = NULL;
     return LSTM_ERR_NOMEM;
   }
-  free(s->h), free(s->c);
-  s->h = h, s->c = c, s->B = B;
   return LSTM_OK;
+}
+
+static void state_install(lstm_model* m, int which, state_t* fresh) {
+  free(m->st[which].h), free(m->st[which].c);
+  m->st[which] = *fresh;
+  fresh->h = fresh->c = NULL;
+}
+
+/* The state a call of batch B starts from (NULL: zeros), and, when it will advance the state and
+ * the batch changes, the fresh buffers it will commit into. */
+static int state_begin(lstm_model* m, int which, int B, int advance, const state_t** from, state_t* fresh) {
+  fresh->h = fresh->c = NULL, fresh->B = 0;
+  *from = m->st[which].B == B ? &m->st[which] : NULL;
+  if (*from || !advance) return LSTM_OK;
+  return state_alloc(m, B, fresh);
 }
 
 /* ---- workspace: every per-call buffer, carved from one allocation ------------------------------
@@ -215,28 +232,30 @@ typedef struct {
 
 #define XT_ROWS 256 /* rows of an activation matrix transposed at a time for a weight gradient */
 
-static size_t carve(size_t* off, size_t n) { /* floats, 16-byte aligned */
-  size_t at = *off;
-  *off += (n + 3) & ~(size_t)3;
+/* Sizes are counted in 64 bits (a wasm32 size_t would wrap for large B·T·H) and checked before
+ * anything is carved. */
+static uint64_t carve(uint64_t* off, uint64_t n) { /* floats, 16-byte aligned */
+  uint64_t at = *off;
+  *off += (n + 3) & ~(uint64_t)3;
   return at;
 }
 
 /* Lays out the workspace for (B, T); with base == NULL only measures it. */
-static size_t ws_layout(const lstm_model* m, int B, int T, float* base, ws_t* w) {
+static uint64_t ws_layout(const lstm_model* m, int B, int T, float* base, ws_t* w) {
   const lstm_config* c = &m->cfg;
-  size_t H = (size_t)c->hidden, GH = (size_t)m->G * H, TB = (size_t)T * (size_t)B, O = (size_t)c->output;
-  size_t I = (size_t)c->input, off = 0;
-  size_t maxin = I > H ? I : H;
+  uint64_t H = (uint64_t)c->hidden, GH = (uint64_t)m->G * H, TB = (uint64_t)T * (uint64_t)B, O = (uint64_t)c->output;
+  uint64_t I = (uint64_t)c->input, off = 0;
+  uint64_t maxin = I > H ? I : H;
   int dense = c->input_kind == LSTM_INPUT_DENSE, drop = m->tc.dropout > 0.0f;
   ws_t tmp;
   if (!w) w = &tmp;
-#define AT(n) (base ? base + carve(&off, (n)) : (carve(&off, (n)), (float*)NULL))
+#define AT(n) (base ? base + (size_t)carve(&off, (n)) : (carve(&off, (n)), (float*)NULL))
   w->B = B, w->T = T;
   for (int l = 0; l < c->layers; l++) {
     layer_ws* L = &w->ly[l];
     L->A = AT(TB * GH);
-    L->Hs = AT(TB * H + (size_t)B * H);
-    L->Cs = c->cell == LSTM_CELL_LSTM ? AT(TB * H + (size_t)B * H) : NULL;
+    L->Hs = AT(TB * H + (uint64_t)B * H);
+    L->Cs = c->cell == LSTM_CELL_LSTM ? AT(TB * H + (uint64_t)B * H) : NULL;
     L->GHs = c->cell == LSTM_CELL_GRU ? AT(TB * GH) : NULL;
     L->X = l > 0 && drop ? AT(TB * H) : NULL;
     L->Mk = l > 0 && drop ? AT(TB * H) : NULL;
@@ -250,12 +269,12 @@ static size_t ws_layout(const lstm_model* m, int B, int T, float* base, ws_t* w)
   w->Y = AT(TB * O);
   w->dHa = c->layers > 1 ? AT(TB * H) : NULL; /* ping-pong between layers; the top layer needs none */
   w->dHb = c->layers > 2 ? AT(TB * H) : NULL;
-  w->dup = AT((size_t)B * H);
+  w->dup = AT((uint64_t)B * H);
   w->WyT = AT(O * H);
-  w->dh = AT((size_t)B * H);
-  w->dc = AT((size_t)B * H);
-  w->dhr = AT((size_t)B * H);
-  size_t wr = maxin > O ? maxin : O, wc = GH > O ? GH : O;
+  w->dh = AT((uint64_t)B * H);
+  w->dc = AT((uint64_t)B * H);
+  w->dhr = AT((uint64_t)B * H);
+  uint64_t wr = maxin > O ? maxin : O, wc = GH > O ? GH : O;
   w->Wt = AT(wr * wc);
   w->Xt = AT(maxin * (TB < XT_ROWS ? TB : XT_ROWS));
 #undef AT
@@ -264,13 +283,13 @@ static size_t ws_layout(const lstm_model* m, int B, int T, float* base, ws_t* w)
 
 static int ws_prepare(lstm_model* m, int B, int T, ws_t* w) {
   if (B < 1 || T < 1 || (int64_t)B * T > (1 << 24)) return LSTM_ERR_ARG;
-  size_t need = ws_layout(m, B, T, NULL, NULL);
-  if ((uint64_t)need * sizeof(float) > ((uint64_t)1 << 31)) return LSTM_ERR_NOMEM;
+  uint64_t need = ws_layout(m, B, T, NULL, NULL);
+  if (need * sizeof(float) > ((uint64_t)1 << 30)) return LSTM_ERR_NOMEM; /* wasm memory is 1 GB */
   if (need > m->ws_cap) {
-    float* p = malloc(need * sizeof(float));
+    float* p = malloc((size_t)need * sizeof(float));
     if (!p) return LSTM_ERR_NOMEM;
     free(m->ws);
-    m->ws = p, m->ws_cap = need;
+    m->ws = p, m->ws_cap = (size_t)need;
   }
   ws_layout(m, B, T, m->ws, w);
   return LSTM_OK;
@@ -372,17 +391,17 @@ static void forward_layer(lstm_model* m, ws_t* w, int l, const float* xin) {
   }
 }
 
-/* Runs all layers and the head from the carried state `slot` (or zeros when slot < 0). Head rows:
- * every step, or only the last (head_last). */
-static void forward(lstm_model* m, ws_t* w, int slot, int mode, int head_last) {
+/* Runs all layers and the head from the state `from` (zeros when NULL). Head rows: every step, or
+ * only the last (head_last). */
+static void forward(lstm_model* m, ws_t* w, const state_t* from, int mode, int head_last) {
   const lstm_config* c = &m->cfg;
   int B = w->B, T = w->T, H = c->hidden, L = c->layers;
   size_t BH = (size_t)B * H;
   for (int l = 0; l < L; l++) {
     layer_ws* ly = &w->ly[l];
-    if (slot >= 0) {
-      memcpy(ly->Hs, m->st[slot].h + l * BH, BH * sizeof(float));
-      if (ly->Cs) memcpy(ly->Cs, m->st[slot].c + l * BH, BH * sizeof(float));
+    if (from) {
+      memcpy(ly->Hs, from->h + l * BH, BH * sizeof(float));
+      if (ly->Cs) memcpy(ly->Cs, from->c + l * BH, BH * sizeof(float));
     } else {
       memset(ly->Hs, 0, BH * sizeof(float));
       if (ly->Cs) memset(ly->Cs, 0, BH * sizeof(float));
@@ -397,7 +416,9 @@ static void forward(lstm_model* m, ws_t* w, int slot, int mode, int head_last) {
   k_gemm(rows, c->output, H, top, H, head_w(m, m->params), c->output, w->Y, c->output, 1);
 }
 
-static void state_commit(lstm_model* m, ws_t* w, int slot) {
+/* The call's final state becomes the carried state (in the fresh buffers when the batch changed). */
+static void state_commit(lstm_model* m, ws_t* w, int slot, state_t* fresh) {
+  if (fresh->h) state_install(m, slot, fresh);
   size_t BH = (size_t)w->B * m->cfg.hidden;
   for (int l = 0; l < m->cfg.layers; l++) {
     memcpy(m->st[slot].h + l * BH, w->ly[l].Hs + (size_t)w->T * BH, BH * sizeof(float));
@@ -563,22 +584,30 @@ static void backward(lstm_model* m, ws_t* w, int dropped, const float* const* xi
 }
 
 /* ---- one gradient computation: forward, loss, backward ----------------------------------------
- * Runs from the train state; advances it when `advance`. mode FWD_TRAIN applies dropout. */
+ * Runs from the train state into the gradient buffer. Nothing else of the model changes here but
+ * the RNG (dropout masks); the caller commits the new state (state_commit with *fresh) or drops
+ * it (state_drop). mode FWD_TRAIN applies dropout. */
+static void state_drop(state_t* fresh) {
+  free(fresh->h), free(fresh->c);
+  fresh->h = fresh->c = NULL;
+}
+
 static int compute_gradients(lstm_model* m, const void* inputs, const void* targets, int B, int T, int mode,
-                             int advance, float* loss, float* norms) {
+                             int advance, ws_t* wp, state_t* fresh, float* loss, float* norms) {
+  fresh->h = fresh->c = NULL;
   if (!m || !inputs || !targets) return LSTM_ERR_ARG;
   ws_t w;
+  const state_t* from = NULL;
   int st = ws_prepare(m, B, T, &w);
   if (st == LSTM_OK) st = check_tokens(m, inputs, B, T);
   if (st == LSTM_OK) st = check_targets(m, targets, B, T);
-  if (st == LSTM_OK) st = state_size(m, LSTM_STATE_TRAIN, B);
+  if (st == LSTM_OK) st = state_begin(m, LSTM_STATE_TRAIN, B, advance, &from, fresh);
   if (st != LSTM_OK) return st;
   load_inputs(m, &w, inputs);
   const lstm_config* c = &m->cfg;
   int L = c->layers;
   /* forward, remembering each layer's input as forward used it */
-  uint64_t rng0 = m->rng;
-  forward(m, &w, LSTM_STATE_TRAIN, mode, c->loss == LSTM_LOSS_MSE_LAST);
+  forward(m, &w, from, mode, c->loss == LSTM_LOSS_MSE_LAST);
   int dropped = mode == FWD_TRAIN && m->tc.dropout > 0.0f;
   const float* xins[LSTM_MAX_LAYERS + 1];
   xins[0] = w.X0;
@@ -596,11 +625,11 @@ static int compute_gradients(lstm_model* m, const void* inputs, const void* targ
   }
   m->last_gnorm = (float)sqrt(ss);
   if (loss) *loss = (float)lv;
+  *wp = w;
   if (!isfinite(lv) || !isfinite(m->last_gnorm)) {
-    m->rng = rng0; /* a rejected step leaves no trace */
+    state_drop(fresh);
     return LSTM_ERR_NONFINITE;
   }
-  if (advance) state_commit(m, &w, LSTM_STATE_TRAIN);
   return LSTM_OK;
 }
 
@@ -626,29 +655,67 @@ static void clip_gradients(lstm_model* m) {
   }
 }
 
+/* Applies the optimizer to one run of n elements of every buffer (params, grads, moments). */
+typedef struct {
+  float a, rb2; /* Adam: bias-corrected step size and 1/√(1 − β2^t) */
+} step_consts;
+
+static void apply_run(const lstm_model* m, const step_consts* k, float lrwd, int n, float* p, const float* g,
+                      float* m0, float* m1) {
+  const lstm_train_config* tc = &m->tc;
+  switch (tc->optimizer) {
+    case LSTM_OPT_ADAM: k_adam(n, p, g, m0, m1, k->a, tc->beta1, tc->beta2, k->rb2, tc->eps, lrwd); break;
+    case LSTM_OPT_SGD: k_sgd(n, p, g, m0, tc->lr, tc->beta1, lrwd); break;
+    case LSTM_OPT_RMSPROP: k_rmsprop(n, p, g, m0, tc->lr, tc->beta2, tc->eps, lrwd); break;
+    default: k_adagrad(n, p, g, m0, tc->lr, tc->eps, lrwd); break;
+  }
+}
+
+static int all_finite(int n, const float* x) {
+  for (int i = 0; i < n; i++)
+    if (!(x[i] - x[i] == 0.0f)) return 0; /* inf − inf and NaN − NaN are NaN */
+  return 1;
+}
+
+/* The update runs twice over the same values: first on copies, chunk by chunk, to learn whether
+ * any new parameter or moment would be non-finite (a huge learning rate, an overflowing moment);
+ * only then in place. The optimizer is elementwise, so both runs compute the same bits, and a
+ * rejected update changes nothing. */
+#define UPDATE_CHUNK 1024
 static int update(lstm_model* m) {
   int st = ensure_moments(m);
   if (st != LSTM_OK) return st;
   clip_gradients(m);
   const lstm_train_config* tc = &m->tc;
-  m->step += 1.0;
-  float a = tc->lr, rb2 = 1.0f;
+  double step = m->step + 1.0;
+  step_consts k = {tc->lr, 1.0f};
   if (tc->optimizer == LSTM_OPT_ADAM) {
-    a = (float)(tc->lr / (1.0 - pow(tc->beta1, m->step)));
-    rb2 = (float)(1.0 / sqrt(1.0 - pow(tc->beta2, m->step)));
+    k.a = (float)(tc->lr / (1.0 - pow(tc->beta1, step)));
+    k.rb2 = (float)(1.0 / sqrt(1.0 - pow(tc->beta2, step)));
   }
-  for (int k = 0; k < m->ntensors; k++) {
-    tensor_desc* t = &m->tensors[k];
-    int n = t->dims[0] * t->dims[1];
-    float *p = m->params + t->offset, *g = m->grads + t->offset, *m0 = m->mom[0] + t->offset;
-    float lrwd = t->decay ? tc->lr * tc->weight_decay : 0.0f;
-    switch (tc->optimizer) {
-      case LSTM_OPT_ADAM: k_adam(n, p, g, m0, m->mom[1] + t->offset, a, tc->beta1, tc->beta2, rb2, tc->eps, lrwd); break;
-      case LSTM_OPT_SGD: k_sgd(n, p, g, m0, tc->lr, tc->beta1, lrwd); break;
-      case LSTM_OPT_RMSPROP: k_rmsprop(n, p, g, m0, tc->lr, tc->beta2, tc->eps, lrwd); break;
-      default: k_adagrad(n, p, g, m0, tc->lr, tc->eps, lrwd); break;
+  int two = m->mom[1] != NULL && tc->optimizer == LSTM_OPT_ADAM;
+  float cp[UPDATE_CHUNK], c0[UPDATE_CHUNK], c1[UPDATE_CHUNK];
+  for (int pass = 0; pass < 2; pass++) {
+    for (int t = 0; t < m->ntensors; t++) {
+      const tensor_desc* d = &m->tensors[t];
+      int n = d->dims[0] * d->dims[1];
+      float lrwd = d->decay ? tc->lr * tc->weight_decay : 0.0f;
+      float *p = m->params + d->offset, *g = m->grads + d->offset, *m0 = m->mom[0] + d->offset;
+      float* m1 = two ? m->mom[1] + d->offset : NULL;
+      if (pass == 1) {
+        apply_run(m, &k, lrwd, n, p, g, m0, m1);
+        continue;
+      }
+      for (int i = 0; i < n; i += UPDATE_CHUNK) {
+        int r = n - i < UPDATE_CHUNK ? n - i : UPDATE_CHUNK;
+        memcpy(cp, p + i, sizeof(float) * r), memcpy(c0, m0 + i, sizeof(float) * r);
+        if (m1) memcpy(c1, m1 + i, sizeof(float) * r);
+        apply_run(m, &k, lrwd, r, cp, g + i, c0, m1 ? c1 : NULL);
+        if (!all_finite(r, cp) || !all_finite(r, c0) || (m1 && !all_finite(r, c1))) return LSTM_ERR_NONFINITE;
+      }
     }
   }
+  m->step = step;
   return LSTM_OK;
 }
 
@@ -687,22 +754,42 @@ int lstm_reset_state(lstm_model* m, int which) {
   return LSTM_OK;
 }
 
+/* A rejected step (any status but LSTM_OK) leaves no trace: parameters, moments, step count,
+ * carried state and RNG are as they were. */
 int lstm_train(lstm_model* m, const void* inputs, const void* targets, int B, int T, float* loss) {
   if (!m) return LSTM_ERR_ARG;
   int st = ensure_moments(m); /* before anything changes, so NOMEM leaves the model as it was */
   if (st != LSTM_OK) return st;
-  st = compute_gradients(m, inputs, targets, B, T, FWD_TRAIN, 1, loss, NULL);
-  if (st != LSTM_OK) return st;
-  return update(m);
+  uint64_t rng0 = m->rng;
+  ws_t w;
+  state_t fresh;
+  st = compute_gradients(m, inputs, targets, B, T, FWD_TRAIN, 1, &w, &fresh, loss, NULL);
+  if (st == LSTM_OK) st = update(m);
+  if (st == LSTM_OK) {
+    state_commit(m, &w, LSTM_STATE_TRAIN, &fresh);
+  } else {
+    state_drop(&fresh);
+    m->rng = rng0;
+  }
+  return st;
 }
 
 int lstm_gradients(lstm_model* m, const void* inputs, const void* targets, int B, int T, int advance, float* loss) {
-  return compute_gradients(m, inputs, targets, B, T, FWD_EVAL, advance, loss, NULL);
+  ws_t w;
+  state_t fresh;
+  int st = compute_gradients(m, inputs, targets, B, T, FWD_EVAL, advance, &w, &fresh, loss, NULL);
+  if (st == LSTM_OK && advance) state_commit(m, &w, LSTM_STATE_TRAIN, &fresh);
+  state_drop(&fresh);
+  return st;
 }
 
 int lstm_step_gradient_norms(lstm_model* m, const void* inputs, const void* targets, int B, int T, float* norms) {
   if (!norms) return LSTM_ERR_ARG;
-  return compute_gradients(m, inputs, targets, B, T, FWD_EVAL, 0, NULL, norms);
+  ws_t w;
+  state_t fresh;
+  int st = compute_gradients(m, inputs, targets, B, T, FWD_EVAL, 0, &w, &fresh, NULL, norms);
+  state_drop(&fresh);
+  return st;
 }
 
 float lstm_last_gradient_norm(const lstm_model* m) { return m ? m->last_gnorm : 0.0f; }
@@ -719,14 +806,16 @@ int lstm_apply_gradients(lstm_model* m) {
 int lstm_predict(lstm_model* m, const void* inputs, int B, int T, int flags, float* out) {
   if (!m || !inputs || !out) return LSTM_ERR_ARG;
   ws_t w;
+  const state_t* from = NULL;
+  state_t fresh = {0, NULL, NULL};
   int st = ws_prepare(m, B, T, &w);
   if (st == LSTM_OK) st = check_tokens(m, inputs, B, T);
-  if (st == LSTM_OK) st = state_size(m, LSTM_STATE_PREDICT, B);
+  if (st == LSTM_OK) st = state_begin(m, LSTM_STATE_PREDICT, B, 1, &from, &fresh);
   if (st != LSTM_OK) return st;
   load_inputs(m, &w, inputs);
   int last = (flags & LSTM_PREDICT_LAST_ONLY) != 0;
-  forward(m, &w, LSTM_STATE_PREDICT, FWD_EVAL, last);
-  state_commit(m, &w, LSTM_STATE_PREDICT);
+  forward(m, &w, from, FWD_EVAL, last);
+  state_commit(m, &w, LSTM_STATE_PREDICT, &fresh);
   int O = m->cfg.output, rows = last ? B : T * B;
   if (flags & LSTM_PREDICT_SOFTMAX) k_softmax(rows, O, w.Y, w.Y);
   if (last) {
@@ -752,7 +841,7 @@ int lstm_inspect(lstm_model* m, const void* inputs, int B, int T, float* out) {
   if (st == LSTM_OK) st = check_tokens(m, inputs, B, T);
   if (st != LSTM_OK) return st;
   load_inputs(m, &w, inputs);
-  forward(m, &w, -1, FWD_EVAL, 1);
+  forward(m, &w, NULL, FWD_EVAL, 1);
   int H = m->cfg.hidden, G = m->G, C = lstm_inspect_channels(m);
   size_t Hb = sizeof(float) * (size_t)H;
   for (int l = 0; l < m->cfg.layers; l++) {
@@ -795,8 +884,9 @@ int lstm_state_batch(const lstm_model* m, int which) {
 }
 int lstm_state_set_batch(lstm_model* m, int which, int B) {
   if (!m || which < 0 || which > 1 || B < 1 || B > (1 << 20)) return LSTM_ERR_ARG;
-  int st = state_size(m, which, B);
-  if (st == LSTM_OK) lstm_reset_state(m, which);
+  state_t fresh;
+  int st = state_alloc(m, B, &fresh);
+  if (st == LSTM_OK) state_install(m, which, &fresh);
   return st;
 }
 float* lstm_state_h(lstm_model* m, int which) { return m && (which == 0 || which == 1) ? m->st[which].h : NULL; }

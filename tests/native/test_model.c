@@ -255,6 +255,41 @@ static void test_nonfinite(void) {
   lstm_free(m);
 }
 
+/* Rejected calls leave the carried state alone, even with another batch size; so does a gradient
+ * computation that does not advance. A huge learning rate whose update would overflow is
+ * rejected as a whole. (Found by the fuzzers: tests/fuzz/repro/.) */
+static void test_rejections_leave_no_trace(void) {
+  lstm_config c = {LSTM_CELL_LSTM, LSTM_INPUT_DENSE, 2, 3, 1, 1, LSTM_LOSS_MSE, 1};
+  int st;
+  lstm_model* m = lstm_new(&c, &st);
+  float x[8] = {0.1f, 0.2f, 0.3f, 0.4f, 0.5f, 0.6f, 0.7f, 0.8f}, y[4] = {0.1f, 0.2f, 0.3f, 0.4f}, l, norms[2];
+  lstm_train(m, x, y, 2, 2, &l);
+  float h0 = lstm_state_h(m, LSTM_STATE_TRAIN)[0];
+  float nan_y[1] = {NAN};
+  check(lstm_train(m, x, nan_y, 1, 1, &l) == LSTM_ERR_NONFINITE && lstm_state_batch(m, 0) == 2 &&
+            lstm_state_h(m, 0)[0] == h0,
+        "a rejected step with another batch keeps the train state");
+  lstm_gradients(m, x, y, 1, 2, 0, &l);
+  lstm_step_gradient_norms(m, x, y, 1, 2, norms);
+  check(lstm_state_batch(m, 0) == 2 && lstm_state_h(m, 0)[0] == h0, "advance = 0 and norms keep the train state");
+  lstm_train_config tc;
+  lstm_get_train_config(m, &tc);
+  tc.eps = 0.0f;
+  check(lstm_set_train_config(m, &tc) == LSTM_ERR_CONFIG, "eps = 0 refused (0/0 for zero gradients)");
+  tc.eps = 1e-8f, tc.lr = 1e38f, tc.clip_mode = LSTM_CLIP_NONE;
+  lstm_set_train_config(m, &tc);
+  int P = lstm_param_count(m);
+  float* before = malloc(sizeof(float) * P);
+  memcpy(before, lstm_params(m), sizeof(float) * P);
+  double step = lstm_step_count(m);
+  st = lstm_train(m, x, y, 2, 2, &l);
+  check(st == LSTM_ERR_NONFINITE && memcmp(before, lstm_params(m), sizeof(float) * P) == 0 &&
+            lstm_step_count(m) == step && lstm_state_h(m, 0)[0] == h0,
+        "an update that would overflow is rejected whole (params, step, state)");
+  free(before);
+  lstm_free(m);
+}
+
 static void test_determinism(void) {
   lstm_model *a = trained_model(LSTM_CELL_LSTM, 2, 0.3f), *b = trained_model(LSTM_CELL_LSTM, 2, 0.3f);
   check(memcmp(lstm_params(a), lstm_params(b), sizeof(float) * lstm_param_count(a)) == 0, "same seed, same params");
@@ -322,6 +357,7 @@ int main(void) {
   test_overfit();
   test_files();
   test_nonfinite();
+  test_rejections_leave_no_trace();
   test_determinism();
   test_predict_stateful();
   test_bad_args();
