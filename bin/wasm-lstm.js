@@ -279,7 +279,7 @@ async function train({ values: v, positionals }) {
   const deadline = minutes === undefined ? Infinity : performance.now() + minutes * 60_000;
   const charsPerStep = c.batch * c.seqLength;
   const t0 = performance.now();
-  let done = 0, sum = 0, count = 0, val, trainLoss, trainTime = 0;
+  let done = 0, sum = 0, count = 0, val, trainLoss, trainTime = 0, drawn = 0;
   const evaluate = () => (d.valChars >= 2 ? model.evaluate().loss : undefined);
 
   const report = (final) => {
@@ -307,7 +307,11 @@ async function train({ values: v, positionals }) {
     done++;
     sum += loss;
     count++;
-    if (tty && (done % 5 === 0 || done === 1)) { trainLoss = sum / count; report(null); }
+    if (tty && (done === 1 || performance.now() - drawn > 250)) { // redraw the bar 4 times a second
+      drawn = performance.now();
+      trainLoss = sum / count;
+      report(null);
+    }
     if (done % evalEvery === 0) {
       trainLoss = sum / count;
       sum = count = 0;
