@@ -57,7 +57,7 @@ while [ "$#" -gt 0 ]; do
     --fresh) fresh=1; shift ;;
     --seeds) seeds=1; shift ;;
     --) shift; extra=("$@"); break ;;
-    -h|--help) sed -n '2,38p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,36p' "$0"; exit 0 ;;
     *) echo "fuzz.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -121,7 +121,7 @@ for t in "${targets[@]}"; do
     load) args+=(-dict=tests/fuzz/load.dict -use_value_profile=1) ;;
     model) args+=(-max_len=512) ;;
   esac
-  before=$(ls "$out/crashes" | sort)
+  before=$(ls "$out/crashes" | grep "^$t-" | sort || true)
   log=$out/logs/$t.log
   echo "fuzz.sh: $out/fuzz_$t for ${seconds}s on $corpus (log: $log)"
   start=$(date +%s)
@@ -135,7 +135,7 @@ for t in "${targets[@]}"; do
     execs=$(grep -oE '^#[0-9]+' "$log" | tail -n 1 | tr -d '#' || true)
   fi
   cov=$(grep -oE 'cov: [0-9]+ ft: [0-9]+ corp: [0-9]+/[0-9a-zA-Z]+' "$log" | tail -n 1 || true)
-  found=$(comm -13 <(echo "$before") <(ls "$out/crashes" | sort) | sed "s|^|$out/crashes/|")
+  found=$(comm -13 <(echo "$before") <(ls "$out/crashes" | grep "^$t-" | sort || true) | sed "s|^|$out/crashes/|")
   rate=$(( ${execs:-0} / (took > 0 ? took : 1) ))
   line="$t: ${execs:-?} executions in ${took}s (~${rate}/s; ${cov:-no coverage line})"
   if [ "$rc" -ne 0 ] || [ -n "$found" ]; then
