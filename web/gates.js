@@ -52,19 +52,25 @@ export class GateView {
     this.pinned = new Set(); // units the user picked (kept when the automatic choice changes)
     this.layout = null;
     this.key = '';
+    this.chosenAt = 0; // the step at which the units were chosen
     els.canvas.addEventListener('click', (e) => this.#click(e));
     els.canvas.addEventListener('mousemove', (e) => this.#hover(e));
     els.canvas.addEventListener('mouseleave', () => { els.tip.hidden = true; });
   }
 
-  /** New inspect result: choose units (keeping the user's), redraw everything. The units stay the
-   *  same while only the model's step changes, so rows do not jump around during training. */
+  /** New inspect result: choose units (keeping the user's), redraw everything. While only the
+   *  model's step changes the units stay, so rows do not jump around, until the step has doubled
+   *  (what a unit does changes as the model learns). */
   update(d) {
     const modelChanged = !this.data || this.data.hidden !== d.hidden || this.data.cell !== d.cell;
     const key = `${d.cell}|${d.hidden}|${d.layer}|${d.chars.join('')}`;
     this.data = d;
     if (modelChanged) { this.pinned.clear(); this.selected = null; }
-    if (key !== this.key || modelChanged) this.units = this.#chooseUnits();
+    const grown = d.step >= 2 * this.chosenAt && d.step - this.chosenAt >= 50;
+    if (key !== this.key || modelChanged || grown) {
+      this.units = this.#chooseUnits();
+      this.chosenAt = d.step;
+    }
     this.key = key;
     if (this.selected === null || !this.units.includes(this.selected)) this.selected = this.units[0];
     this.#chips();
