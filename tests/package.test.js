@@ -38,9 +38,16 @@ describe('npm pack', () => {
   test('ships nothing from tests/, c/, bench/, web/, scripts/, build/ or .ci/', () => {
     const leaked = files.filter((f) => /^(tests|c|bench|web|scripts|build|\.ci)\//.test(f));
     assert.deepEqual(leaked, []);
-    assert.ok(files.every((f) => f === 'package.json' || f === 'README.md' || /^LICEN[CS]E/.test(f) || f.startsWith('js/')),
+    assert.ok(files.every((f) => f === 'package.json' || f === 'README.md' || /^LICEN[CS]E/.test(f) ||
+      f.startsWith('js/') || f.startsWith('bin/')),
       `unexpected files: ${files.join(', ')}`);
     assert.ok(!files.some((f) => f.endsWith('.tmp.wasm')), 'build leftovers');
+  });
+
+  test('the wasm-lstm command is shipped and executable by npx', () => {
+    assert.equal(pkg.bin['wasm-lstm'].replace(/^\.\//, ''), 'bin/wasm-lstm.js');
+    assert.ok(files.includes('bin/wasm-lstm.js'), 'bin/wasm-lstm.js missing from the package');
+    assert.match(readFileSync(join(ROOT, 'bin/wasm-lstm.js'), 'utf8'), /^#!\/usr\/bin\/env node/);
   });
 
   test('entry points in package.json exist in the package', (t) => {
