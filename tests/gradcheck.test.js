@@ -4,20 +4,23 @@
 //
 // Finite differences in float32 (perturbed values are rounded to float32; the differences use
 // the actual perturbation x+ − x−, so that rounding does not count as error):
-//   directional   random unit direction d over all parameters, x± = x ± EPS_DIR·d:
+//   directional   unit direction d = (r̂ + ĝ)/‖r̂ + ĝ‖ over all parameters, r random Gaussian
+//                 (ĝ keeps g·d away from 0, where float32 noise would swamp Δf; the random part
+//                 probes every coordinate), x± = x ± EPS_DIR·d:
 //                 |Δf − g·(x+ − x−)| ≤ DIR_TOL·max(|Δf|, |g·(x+ − x−)|)   where Δf = f(x+) − f(x−)
 //   per parameter x_k ± EPS for a sample of coordinates of every tensor (random ones and the one
 //                 with the largest |g_k|): fd = Δf / (x+_k − x−_k), |fd − g_k| ≤ ATOL + RTOL·|g_k|
 // The float32 loss is exact to ~1e-7 relative, so Δf carries ~1e-7·loss of noise: ATOL covers
-// that noise divided by 2·EPS; the truncation error (EPS²·f''') stays below it.
+// that noise divided by 2·EPS; the truncation error (EPS²·f''') stays below it. Measured over 6
+// seeds: directional relative error ≤ 1.5e-4, per-parameter error ≤ 0.16 of its tolerance.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Network } from '../js/index.js';
 import * as ref from './reference.js';
 
-const EPS_DIR = 1e-2, DIR_TOL = 1e-2;
-const EPS = 5e-3, ATOL = 2e-4, RTOL = 2e-2;
+const EPS_DIR = 1e-2, DIR_TOL = 2e-3;
+const EPS = 1e-2, ATOL = 5e-5, RTOL = 5e-3;
 const COORDS_PER_TENSOR = 3;
 
 const CELLS = ['lstm', 'gru', 'rnn'];
@@ -34,12 +37,11 @@ function lossAt(net, data, params) {
 function directional(net, data, gradients, rand) {
   const p0 = net.parameters();
   const d = {};
-  let norm = 0;
-  for (const [n, t] of Object.entries(p0)) {
-    d[n] = Float64Array.from(t.data, () => gaussian(rand));
-    for (const v of d[n]) norm += v * v;
-  }
-  norm = Math.sqrt(norm);
+  const r = {};
+  for (const [n, t] of Object.entries(p0)) r[n] = Float64Array.from(t.data, () => gaussian(rand));
+  const rn = globalNorm(r), gn = globalNorm(Object.fromEntries(Object.entries(gradients).map(([n, t]) => [n, t.data])));
+  for (const n of Object.keys(p0)) d[n] = r[n].map((v, i) => v / rn + gradients[n].data[i] / gn);
+  const norm = globalNorm(d);
   const plus = {}, minus = {};
   let analytic = 0;
   for (const [n, t] of Object.entries(p0)) {
@@ -76,6 +78,12 @@ function perParameter(net, data, gradients, rand) {
     }
   }
   return { failures, worst };
+}
+
+function globalNorm(arrays) {
+  let sq = 0;
+  for (const a of Object.values(arrays)) for (const v of a) sq += v * v;
+  return Math.sqrt(sq);
 }
 
 function gaussian(rand) {
@@ -115,11 +123,11 @@ for (const cell of CELLS) {
   });
 }
 
-test('the checks can fail: a gradient 3% too large or one wrong tensor is caught', async () => {
+test('the checks can fail: a gradient 1% too large or one wrong tensor is caught', async () => {
   const rand = ref.rng(7);
   const { net, data } = await setup('lstm', 2, 'xent', true, rand);
   const { gradients } = net.lossAndGradients(data.inputs, data.targets, { ...data.opts, advance: false });
-  const scaled = Object.fromEntries(Object.entries(gradients).map(([n, t]) => [n, { ...t, data: t.data.map((g) => g * 1.03) }]));
+  const scaled = Object.fromEntries(Object.entries(gradients).map(([n, t]) => [n, { ...t, data: t.data.map((g) => g * 1.01) }]));
   assert.ok(directional(net, data, scaled, rand).rel > DIR_TOL, 'scaled gradient passes the directional check');
   const wrong = { ...gradients, 'l0.wh': { ...gradients['l0.wh'], data: gradients['l0.wh'].data.map((g) => -g) } };
   assert.ok(perParameter(net, data, wrong, rand).failures.length > 0, 'negated l0.wh passes the per-parameter check');
