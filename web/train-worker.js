@@ -28,6 +28,7 @@ const EVERY = { eval: 3000, save: 4000, samples: 5000, hist: 3000 };
 const SAMPLE_TEMPS = [0.5, 0.8, 1.0];
 const SAMPLE_LENGTH = 220;
 const PROBE_CHARS = 400; // held-out characters read for the gate histogram
+const EVAL_CHARS = 10_000; // at most this many held-out characters per evaluation
 const BINS = 20;
 const EMA = 0.92; // smoothing of the train loss
 const MAX_HISTORY = 1500;
@@ -37,6 +38,7 @@ let settings = null; // {corpus, cell, hidden, layers, seqLength, batch, learnin
 let text = null; // the custom training text, or null for the default corpus
 let textKey = null, textStored = false;
 let probe = ''; // text for the gate histogram
+let valSlice = null; // the held-out text to evaluate on when the whole held-out part is too long
 let running = false, loopBusy = false, swapping = false;
 let ema = null; // debiased exponential moving average of the train loss
 let emaRaw = 0, emaN = 0;
@@ -59,10 +61,12 @@ function freshHistory() {
   return { train: [], val: [], sat: [] };
 }
 
-function probeFrom(t) {
-  const n = [...t].length;
-  // the end of the text is the validation part (valFraction 0.05)
-  return n > PROBE_CHARS ? [...t].slice(-PROBE_CHARS).join('') : t;
+// The last `n` characters of the held-out end of the training text (CharModel's valFraction;
+// counted in UTF-16 units here, which is close enough for a sample of it).
+function heldOut(t, valFraction, n) {
+  const val = t.slice(t.length - Math.floor(t.length * valFraction)) || t;
+  const cps = [...val.slice(-4 * n)];
+  return cps.slice(-n).join('');
 }
 
 function networkClip(clip) {
@@ -88,7 +92,9 @@ function adopt(m, s, customText, { restoredHistory = null, restoredHist0 = null 
   model = m;
   settings = s;
   text = s.corpus === 'custom' ? customText : null;
-  probe = probeFrom(text ?? defaultCorpus(CORPUS));
+  const full = text ?? defaultCorpus(m.data?.corpus ?? CORPUS);
+  probe = heldOut(full, m.config.valFraction, PROBE_CHARS);
+  valSlice = (m.data?.valChars ?? 0) > EVAL_CHARS ? heldOut(full, m.config.valFraction, EVAL_CHARS) : null;
   history = restoredHistory ?? freshHistory();
   ema = history.train.length ? history.train[history.train.length - 1][1] : null;
   emaRaw = ema ?? 0; // a restored average is already debiased: continue it as if converged
@@ -208,16 +214,22 @@ async function loop() {
   }
 }
 
+// Each periodic job runs every EVERY[job] ms, or less often when it is slow (big models): at most
+// about 1/8 of the time goes to any one of them.
+const cost = { eval: 0, hist: 0, samples: 0, save: 0 };
 async function periodic() {
-  const now = performance.now();
-  if (now - last.eval >= EVERY.eval) { last.eval = now; evaluate(); }
-  if (now - last.hist >= EVERY.hist) { last.hist = now; histogram(); }
-  if (now - last.samples >= EVERY.samples) { last.samples = now; await samples(); }
-  if (now - last.save >= EVERY.save) { last.save = now; await save(); }
+  const jobs = { eval: evaluate, hist: histogram, samples, save };
+  for (const [k, job] of Object.entries(jobs)) {
+    const now = performance.now();
+    if (now - last[k] < Math.max(EVERY[k], 8 * cost[k])) continue;
+    last[k] = now;
+    await job();
+    cost[k] = performance.now() - now;
+  }
 }
 
 function evaluate() {
-  const r = retryDetached(() => model.evaluate());
+  const r = retryDetached(() => (valSlice ? model.evaluate(valSlice) : model.evaluate()));
   pushHistory(history.val, [model.step, r.loss]);
   post('evaluation', { step: model.step, loss: r.loss, bpc: r.bitsPerChar });
 }
