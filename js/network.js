@@ -125,7 +125,7 @@ class Wasm {
   string(ptr) {
     const u8 = this.u8;
     let end = ptr;
-    while (u8[end] !== 0) end++;
+    while (end < u8.length && u8[end] !== 0) end++;
     return new TextDecoder().decode(u8.subarray(ptr, end));
   }
 
