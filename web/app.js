@@ -369,6 +369,7 @@ for (const id of ['lr', 'clip']) {
 
 $('btn-download').disabled = true;
 $('btn-download').addEventListener('click', () => send({ type: 'export' }));
+$('btn-upload').addEventListener('click', () => $('model-file').click());
 $('model-file').addEventListener('change', async () => {
   const f = $('model-file').files[0];
   if (!f) return;
