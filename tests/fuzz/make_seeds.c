@@ -9,9 +9,7 @@
  *                moments and carried train state, each prefixed by the mode byte of fz_load_one
  *                (0: as is, 1: CRC recomputed; both load the same since the CRC is already right).
  * corpus/model/: byte strings in the format of fz_model_one (fuzz_common.h): a config, a train
- *                config and a few API calls. While the NaN-to-int UB in c/kernels.h is open (see
- *                fuzz_common.h), no seed lets a NaN reach the forward pass (NaN targets are fine):
- *                tests/native/test_file_fuzz_regress.c replays these under full UBSan.
+ *                config and a few API calls, including NaN/Inf inputs and states.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -139,6 +137,7 @@ static void model_seeds(void) {
       0, 3, 9, 1, 1, NONE, 0,                /* train B=4 T=10 */
       1, 3, 9, 2, 1, NONE, 0,
       7, 0x08, 0x28,                         /* state: set train batch to 3 */
+      0, 2, 4, 4, 4, 0x01, 9,                /* train with an Inf input -> NONFINITE */
       0, 2, 4, 4, 4, 0x08, 9,                /* train with a NaN target -> NONFINITE */
       0, 2, 4, 4, 4, NONE, 0,
       8, 0, 2, 0,                            /* save with state */
@@ -181,6 +180,10 @@ static void model_seeds(void) {
       0, 3, 2, 1, 1, NONE, 0,                /* train B=4 */
       7, 0x10, 0x07,                         /* write 1e30 into the train state */
       0, 3, 2, 1, 1, NONE, 0,
+      7, 0x10, 0x05,                         /* write NaN into the train state */
+      0, 3, 2, 1, 1, NONE, 0,                /* -> NONFINITE */
+      4, 3, 2, 1, 1, 0x00, 3, 0,             /* predict with a NaN input: a NaN predict state */
+      4, 3, 2, 1, 1, NONE, 0, 1,
       7, 0x00, 0x00,                         /* reset train state */
       0, 3, 2, 1, 1, NONE, 0,
       7, 0x03, 0x00, 7, 0x07, 0x00,          /* invalid which */
