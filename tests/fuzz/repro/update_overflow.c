@@ -4,9 +4,8 @@
  * the JS layer can; a loaded file can hold it too) gives p -= a·m/(√v·rb2 + ε) = ∓inf, and
  * lstm_train returns LSTM_OK with infinite parameters, in a model that lstm_save then refuses
  * (-LSTM_ERR_NONFINITE). Found by fuzz_load: a mutated (CRC-fixed) file with m down to -2.5e38,
- * v <= 6e-5, norm clipping on: tests/fuzz/repro/update_overflow.load. To see it fail there:
- *   FUZZ_CFLAGS=-DFZ_KNOWN_UPDATE_OVERFLOW=0 bash scripts/fuzz.sh --target load --seconds 1
- *   build/fuzz/fuzz_load tests/fuzz/repro/update_overflow.load
+ * v <= 6e-5, norm clipping on: tests/fuzz/regress/load/update_overflow_adam_state (fixed in
+ * 02b3428: such an update is now refused with LSTM_ERR_NONFINITE; npm test replays the file).
  * lstm.h's NONFINITE contract covers the loss and the gradient, not the update. Suggested fix:
  * check the updated parameters and moments (O(P)), and on a non-finite value restore them and
  * return LSTM_ERR_NONFINITE — or bound the step.
