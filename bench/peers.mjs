@@ -31,7 +31,7 @@ const QUICK_REFERENCE_ONLY = new Set(['tfjs-wasm-layers', 'tfjs-cpu']);
 function budget(quick) {
   return quick
     ? { warmup: 1, warmupSeconds: 1, minReps: 1, minSeconds: 1, maxSeconds: 30 }
-    : { warmup: 1, warmupSeconds: 3, minReps: 3, minSeconds: 4, maxSeconds: 60 };
+    : { warmup: 1, warmupSeconds: 3, minReps: 3, minSeconds: 4, maxSeconds: 30 };
 }
 
 /**

@@ -94,7 +94,8 @@ export function syntheticTokens(n, V, seed = 1) {
 
 /**
  * Times a step function after warming it up (V8 tier-up, graph/kernel caches, allocator).
- * Runs untimed calls until both `warmup` calls and `warmupSeconds` are done, then timed calls until
+ * Runs untimed calls until both `warmup` calls and `warmupSeconds` of process CPU time are done (CPU
+ * time, so that a busy machine does not shorten the warm-up), then timed calls until
  * at least `minReps` calls and `minSeconds` have passed, or `maxReps` calls, or `maxSeconds`.
  * `step` may be async; if it returns a number (e.g. the characters it processed), `units` is the
  * sum over the timed calls. `cpuSeconds` is the process CPU time (all threads) over the timed calls:
@@ -107,8 +108,9 @@ export function syntheticTokens(n, V, seed = 1) {
  */
 export async function measure(step, opts = {}) {
   const { warmup = 1, warmupSeconds = 0, minReps = 1, maxReps = Infinity, minSeconds = 1, maxSeconds = Infinity } = opts;
-  const w0 = performance.now();
-  for (let i = 0; i < warmup || performance.now() - w0 < warmupSeconds * 1000; i++) await step();
+  const w0 = process.cpuUsage();
+  const warmCpu = () => { const d = process.cpuUsage(w0); return (d.user + d.system) / 1e6; };
+  for (let i = 0; i < warmup || warmCpu() < warmupSeconds; i++) await step();
   const times = [];
   let total = 0;
   let units = 0;
@@ -153,7 +155,7 @@ export function peakRssMB() {
  * @param {unknown} arg
  * @param {{timeoutSeconds?: number, execArgv?: string[]}} [opts]
  * @returns {Promise<{result: any, peakRssMB: number, rssMB: number, output: string}>}
- *   peakRssMB = the child's peak RSS over its whole life (Node itself is ~45 MB of it)
+ *   peakRssMB = the child's peak RSS over its whole life (Node itself is ~40 MB of it)
  */
 export function runInChild(moduleUrl, exportName, arg, opts = {}) {
   const { timeoutSeconds = 600, execArgv = [] } = opts;
