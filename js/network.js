@@ -30,7 +30,6 @@ const LIMITS = { layers: 4, hidden: 4096, input: 1 << 20, output: 1 << 20, param
 const MAX_COUNT = 1 << 24;
 const MAX_ELEMENTS = 1 << 26; // 256 MB of float32
 const MAX_FLOAT32 = 3.4028234663852886e38;
-const MAX_MEMORY = 2 ** 30; // -sMAXIMUM_MEMORY=1GB in build.sh
 
 // lstm_config and lstm_train_config: 4-byte fields in declaration order ('i' int32, 'f' float).
 const CONFIG_FIELDS = ['cell', 'input_kind', 'input', 'hidden', 'layers', 'output', 'loss', 'seed'];
@@ -676,17 +675,6 @@ export class Network {
     if (B * T > MAX_COUNT) {
       throw argError(`batch × steps: expected at most ${MAX_COUNT}, got ${B} × ${T} = ${B * T}`);
     }
-    // An upper bound of the C workspace (activations cached for backward), per position:
-    // per layer the gate pre-activations (twice for GRU), h, c, dropout input and mask; the
-    // head's dropout input and mask; inputs, targets, outputs; two gradient buffers.
-    const { layers: L, hidden: H, output: O } = this.#config;
-    const GH = GATES[this.#config.cell] * H;
-    const bytes = 4 * B * T * (L * (2 * GH + 4 * H) + 4 * H + (this.#config.input ?? 1) + 2 * O + 2);
-    if (bytes > MAX_MEMORY) {
-      throw new LstmError('nomem', `batch × steps = ${B} × ${T}: this model needs about ` +
-        `${Math.round(bytes / 2 ** 20)} MB of working memory for that, more than WebAssembly's 1 GB: ` +
-        'use a smaller batch or fewer steps');
-    }
     return [B, T];
   }
 
@@ -695,12 +683,14 @@ export class Network {
     if (c.vocab !== undefined) {
       checkData('inputs', inputs, 'ints', B * T, ` (batch ${B} × steps ${T})`);
       checkIds('inputs', inputs, 0, c.vocab, 'token ids', ` (vocab ${c.vocab})`);
-      w.i32.set(inputs, w.slot('in', B * T * 4) >> 2);
+      const ptr = w.slot('in', B * T * 4); // may grow memory: take the view after
+      w.i32.set(inputs, ptr >> 2);
     } else {
       const n = elements('inputs', B * T * c.input);
       checkData('inputs', inputs, 'floats', n, ` (batch ${B} × steps ${T} × input ${c.input})`);
       checkFinite('inputs', inputs);
-      w.f32.set(inputs, w.slot('in', n * 4) >> 2);
+      const ptr = w.slot('in', n * 4);
+      w.f32.set(inputs, ptr >> 2);
     }
   }
 
@@ -709,14 +699,16 @@ export class Network {
     if (loss === 'xent') {
       checkData('targets', targets, 'ints', B * T, ` (batch ${B} × steps ${T})`);
       checkIds('targets', targets, -1, O, 'class ids', ' (-1 = ignored)');
-      w.i32.set(targets, w.slot('tg', B * T * 4) >> 2);
+      const ptr = w.slot('tg', B * T * 4);
+      w.i32.set(targets, ptr >> 2);
     } else {
       const last = loss === 'mse-last';
       const n = elements('targets', (last ? B : B * T) * O);
       const why = last ? ` (batch ${B} × output ${O}; loss 'mse-last')` : ` (batch ${B} × steps ${T} × output ${O})`;
       checkData('targets', targets, 'floats', n, why);
       checkFinite('targets', targets);
-      w.f32.set(targets, w.slot('tg', n * 4) >> 2);
+      const ptr = w.slot('tg', n * 4);
+      w.f32.set(targets, ptr >> 2);
     }
   }
 

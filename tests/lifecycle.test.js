@@ -89,3 +89,19 @@ test('wasm memory stays at what the largest call needed; steady-state calls reus
   assert.equal(net.memoryBytes, grown);
   net.dispose();
 });
+
+test('a call whose staging buffers grow wasm memory works (views are rebuilt after growth)', async () => {
+  const net = await Network.create({ cell: 'rnn', input: 256, hidden: 4, output: 3, loss: 'mse' });
+  const rand = ref.rng(3);
+  const B = 16, T = 256; // inputs alone are 4 MB: staging them must grow memory
+  const { inputs, targets } = ref.randomBatch(net.config, B, T, rand);
+  const before = net.memoryBytes;
+  const y = net.predict(inputs, { batch: B, steps: T });
+  assert.ok(net.memoryBytes > before, 'memory grew');
+  net.resetState();
+  assert.deepEqual(net.predict(inputs, { batch: B, steps: T }), y);
+  const big = { ...ref.randomBatch(net.config, 2 * B, T, rand) }; // grows again, in train's staging
+  assert.ok(Number.isFinite(net.train(big.inputs, big.targets, { batch: 2 * B, steps: T })));
+  assert.ok(Number.isFinite(net.train(inputs, targets, { batch: B, steps: T })));
+  net.dispose();
+});
