@@ -10,7 +10,7 @@
 //
 // Legend: B batch, T steps, I input width, V vocabulary, H hidden, O outputs, L layers.
 
-import { loadModule, instantiate } from './loader.js';
+import { loadModule, instantiate, simdSupported } from './loader.js';
 import { LstmError, statusError, describe, tagOf, argError, configError } from './errors.js';
 
 // ---- constants mirrored from c/lstm.h (array index = the C enum value)
@@ -196,6 +196,16 @@ function floatIn(name, v, lo, hi, openLo) {
   return v;
 }
 
+function checkSimd(v = 'auto', makeError) {
+  if (v !== 'auto' && v !== true && v !== false) {
+    throw makeError(`simd: expected 'auto', true or false, got ${describe(v)}`);
+  }
+  if (v === true && !simdSupported()) {
+    throw makeError("simd: true, but this WebAssembly engine does not support SIMD128: use 'auto' or false");
+  }
+  return v;
+}
+
 /** Checks and normalises a Network.create config: {arch, training, simd}. */
 function parseCreateConfig(config) {
   checkKeys('config', config, CREATE_KEYS, configError);
@@ -220,10 +230,7 @@ function parseCreateConfig(config) {
   if (P > LIMITS.params) {
     throw configError(`config: the model would have ${P} parameters, more than the limit of ${LIMITS.params}`);
   }
-  const simd = config.simd ?? 'auto';
-  if (simd !== 'auto' && simd !== true && simd !== false) {
-    throw configError(`simd: expected 'auto', true or false, got ${describe(simd)}`);
-  }
+  const simd = checkSimd(config.simd, configError);
   const training = {};
   for (const k of TRAIN_KEYS) if (config[k] !== undefined) training[k] = config[k];
   checkTrainingPatch('config', training, training.optimizer ?? 'adam');
@@ -425,7 +432,7 @@ export class Network {
     if (data.length < MIN_FILE_BYTES) {
       throw new LstmError('format', `bytes: expected a wasm-lstm model file, got ${describe(data)}: too short`);
     }
-    const w = await newWasm(o.simd ?? 'auto');
+    const w = await newWasm(checkSimd(o.simd, argError));
     const ptr = w.malloc(data.length);
     w.u8.set(data, ptr);
     const meta = fileMeta(w, ptr, data.length, LOADERS[kind]);

@@ -171,6 +171,7 @@ test('Network.load and readMeta: wrong kind, corrupted, truncated, wrong version
   await expectReject(Network.load(v2), 'version', /^Network.load: a model file of a format version this build does not read/);
   await expectReject(Network.load('model.bin'), 'arg', /^bytes: expected a Uint8Array \(or ArrayBuffer\) holding a model file, got string 'model.bin'$/);
   await expectReject(Network.load(good, { simd: true, kind: 'char' }), 'arg', /^Network.load options: unknown key 'kind'/);
+  await expectReject(Network.load(good, { simd: 'fast' }), 'arg', /^simd: expected 'auto', true or false, got string 'fast'$/);
   // an ArrayBuffer is accepted too; the good file still loads
   const copy = await Network.load(good.slice().buffer);
   assert.ok(ref.sameParameters(copy.parameters(), net.parameters()));
