@@ -25,8 +25,8 @@ typedef v128_t f4;
 #define MUL wasm_f32x4_mul
 #define DIV wasm_f32x4_div
 
-/* ---- math: the four-lane k_expm1_parts / k_sigmoid / k_tanh ---------------------------------- */
-static inline void v_expm1_parts(f4 z, f4* sm1, f4* tsp) {
+/* ---- math: the four-lane k_exp_parts / k_exp_neg / k_sigmoid / k_tanh ------------------------ */
+static inline void v_exp_parts(f4 z, f4* s_out, f4* tsp) {
   z = wasm_f32x4_pmax(z, SPLAT(K_ZMIN)); /* pmax(a, b) = a < b ? b : a, as the scalar clamp */
   const f4 magic = SPLAT(K_MAGIC);
   f4 n = SUB(ADD(MUL(z, SPLAT(K_LOG2E)), magic), magic);
@@ -37,15 +37,14 @@ static inline void v_expm1_parts(f4 z, f4* sm1, f4* tsp) {
   p = ADD(MUL(p, t), SPLAT(K_C3));
   p = ADD(MUL(p, t), SPLAT(K_C2));
   p = ADD(MUL(p, t), SPLAT(K_C1));
-  f4 ts = MUL(t, s);
-  *sm1 = SUB(s, SPLAT(1.0f));
-  *tsp = MUL(ts, p);
+  *s_out = s;
+  *tsp = MUL(MUL(t, s), p);
 }
 
 static inline f4 v_exp_neg(f4 z) {
-  f4 sm1, tsp;
-  v_expm1_parts(z, &sm1, &tsp);
-  return ADD(tsp, ADD(sm1, SPLAT(1.0f)));
+  f4 s, tsp;
+  v_exp_parts(z, &s, &tsp);
+  return ADD(tsp, s);
 }
 
 static inline f4 v_sigmoid(f4 x) {
@@ -58,9 +57,9 @@ static inline f4 v_sigmoid(f4 x) {
 static inline f4 v_tanh(f4 x) {
   const f4 sign = wasm_i32x4_splat((int32_t)0x80000000u);
   f4 ax = wasm_v128_andnot(x, sign);
-  f4 sm1, tsp;
-  v_expm1_parts(MUL(SPLAT(-2.0f), ax), &sm1, &tsp);
-  f4 m = ADD(tsp, sm1);
+  f4 s, tsp;
+  v_exp_parts(MUL(SPLAT(-2.0f), ax), &s, &tsp);
+  f4 m = ADD(tsp, SUB(s, SPLAT(1.0f)));
   f4 y = DIV(wasm_f32x4_neg(m), ADD(m, SPLAT(2.0f)));
   return wasm_v128_or(wasm_v128_andnot(y, sign), wasm_v128_and(x, sign));
 }

@@ -626,7 +626,7 @@ static int compute_gradients(lstm_model* m, const void* inputs, const void* targ
   m->last_gnorm = (float)sqrt(ss);
   if (loss) *loss = (float)lv;
   *wp = w;
-  if (!isfinite(lv) || !isfinite(m->last_gnorm)) {
+  if (!isfinite((float)lv) || !isfinite(m->last_gnorm)) { /* as the caller receives it: a float */
     state_drop(fresh);
     return LSTM_ERR_NONFINITE;
   }

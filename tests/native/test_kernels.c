@@ -68,6 +68,18 @@ static void test_activations(void) {
     es = fmax(es, fabs(k_sigmoid(x) - sig(x)));
     et = fmax(et, fabs(k_tanh(x) - tanh((double)x)));
   }
+  /* relative accuracy where the values are tiny: e^z down to the clamp, sigmoid of very negative x
+   * (an additive formula once lost 2^n below z = -16.6 and returned negative values there) */
+  double re = 0, rs_ = 0;
+  for (int i = 0; i <= 870000; i++) {
+    float z = -(float)i * 1e-4f;
+    double ref = exp((double)z);
+    re = fmax(re, fabs(k_exp_neg(z) - ref) / ref);
+    rs_ = fmax(rs_, fabs(k_sigmoid(z) - sig(z)) / sig(z));
+  }
+  check(re < 1e-6, "exp(z) relative error < 1e-6 on [-87, 0]", 870001, 0, re, 1e-6);
+  check(rs_ < 1e-6, "sigmoid relative error < 1e-6 on [-87, 0]", 870001, 0, rs_, 1e-6);
+  printf("activations: exp relative error %.3g, sigmoid (x < 0) relative error %.3g\n", re, rs_);
   check(es < 2e-7, "sigmoid max abs error < 2e-7", 4000001, 0, es, 2e-7);
   check(et < 3e-7, "tanh max abs error < 3e-7", 4000001, 0, et, 3e-7);
   printf("activations: sigmoid max abs error %.3g, tanh %.3g\n", es, et);
