@@ -53,10 +53,11 @@ int lstm__config_check(const lstm_config* c) {
   if (c->layers < 1 || c->layers > LSTM_MAX_LAYERS) return LSTM_ERR_CONFIG;
   if (c->output < 1 || c->output > LSTM_MAX_OUTPUT) return LSTM_ERR_CONFIG;
   if (c->loss == LSTM_LOSS_XENT && c->output < 2) return LSTM_ERR_CONFIG;
-  /* parameter count in 64 bits before anything is allocated */
+  /* parameter count in 64 bits before anything is allocated, as the tensor table will lay it out */
   uint64_t GH = (uint64_t)lstm__gates(c->cell) * (uint64_t)c->hidden, H = (uint64_t)c->hidden;
-  uint64_t P = (uint64_t)c->input * GH + H * GH + 2 * GH;
-  P += (uint64_t)(c->layers - 1) * (2 * H * GH + 2 * GH) + H * (uint64_t)c->output + (uint64_t)c->output;
+  uint64_t biases = c->cell == LSTM_CELL_GRU ? 2 * GH : GH;
+  uint64_t P = (uint64_t)c->input * GH + H * GH + biases;
+  P += (uint64_t)(c->layers - 1) * (2 * H * GH + biases) + H * (uint64_t)c->output + (uint64_t)c->output;
   if (P > LSTM_MAX_PARAMS) return LSTM_ERR_NOMEM;
   return LSTM_OK;
 }

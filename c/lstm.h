@@ -84,7 +84,9 @@ enum {
   LSTM_MAX_HIDDEN = 4096,
   LSTM_MAX_INPUT = 1 << 20,
   LSTM_MAX_OUTPUT = 1 << 20,
-  LSTM_MAX_PARAMS = 64 << 20 /* floats; 256 MB of parameters, ×4 with grads and moments */
+  LSTM_MAX_PARAMS = 64 << 20 /* floats (256 MB). With gradients and Adam's two moments that is
+                                 1 GB, all of wasm memory: in practice a trainable model must stay
+                                 well below this (lstm_new returns LSTM_ERR_NOMEM when it cannot) */
 };
 
 /* ---- configuration ---------------------------------------------------------------------------
@@ -96,7 +98,7 @@ typedef struct {
   int32_t input;      /* I: dense input width, or vocabulary size V for token input            */
   int32_t hidden;     /* H: 1..LSTM_MAX_HIDDEN                                                 */
   int32_t layers;     /* L: 1..LSTM_MAX_LAYERS                                                 */
-  int32_t output;     /* O: outputs (classes for LSTM_LOSS_XENT)                               */
+  int32_t output;     /* O: outputs (classes for LSTM_LOSS_XENT, then at least 2)              */
   int32_t loss;       /* LSTM_LOSS_*                                                            */
   uint32_t seed;      /* RNG seed for initialisation and dropout                               */
 } lstm_config;
@@ -154,7 +156,8 @@ LSTM_API int lstm_gradients(lstm_model* m, const void* inputs, const void* targe
 
 /* Like lstm_gradients(advance = 0) and also writes norms (L, T): norms[l*T + t] = ‖∂loss/∂h_t‖ of
  * layer l, the Frobenius norm over batch and units of the total gradient reaching h_t (from the
- * output at t and from step t+1): the vanishing-gradient picture. */
+ * output at t and from step t+1): the vanishing-gradient picture. Like lstm_gradients it
+ * overwrites the gradient buffer and the last gradient norm. */
 LSTM_API int lstm_step_gradient_norms(lstm_model* m, const void* inputs, const void* targets, int B,
                                       int T, float* norms);
 
@@ -166,7 +169,8 @@ LSTM_API int lstm_apply_gradients(lstm_model* m);
 
 /* ---- inference --------------------------------------------------------------------------------*/
 enum {
-  LSTM_PREDICT_SOFTMAX = 1,  /* softmax the outputs (LSTM_LOSS_XENT models)                 */
+  LSTM_PREDICT_SOFTMAX = 1,  /* softmax over the O outputs of each row (meant for LSTM_LOSS_XENT
+                                models; the JS layer allows it only there)                   */
   LSTM_PREDICT_LAST_ONLY = 2 /* write only the last step's outputs: out is (B, O)             */
 };
 /* Forward pass continuing from the predict state; out (B,T,O) or (B,O). */

@@ -163,7 +163,8 @@ describe('instantiate', () => {
       const { module } = await loadModule({ simd });
       const { exports } = await instantiate(module);
       assert.ok(exports.memory instanceof WebAssembly.Memory);
-      assert.equal(exports.memory.buffer.byteLength, 4 << 20, 'INITIAL_MEMORY=4MB');
+      const initial = Number(/-sINITIAL_MEMORY=(\d+)MB/.exec(readFileSync(new URL('../build.sh', import.meta.url), 'utf8'))[1]);
+      assert.equal(exports.memory.buffer.byteLength, initial << 20, `INITIAL_MEMORY=${initial}MB as build.sh sets it`);
       assert.equal(typeof exports.malloc, 'function');
       assert.equal(typeof exports.free, 'function');
       const api = Object.keys(exports).filter((k) => k.startsWith('lstm_'));
