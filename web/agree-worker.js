@@ -16,7 +16,6 @@
 
 import { Network } from '../js/index.js';
 import { agreementTask } from '../js/corpus.js';
-import { retryDetached } from './compat.js';
 
 const DISTANCES = [2, 3, 4, 6, 8, 12, 16, 24, 32, 40, 48, 56, 64];
 const TEST_COUNT = 256, GRAD_COUNT = 64;
@@ -37,7 +36,7 @@ function accuracy(net, sets) {
   return sets.map((t) => {
     const V = t.vocab.length, T = t.length;
     net.resetState('predict');
-    const y = retryDetached(() => net.predict(t.tokens, { batch: t.count, steps: T }));
+    const y = net.predict(t.tokens, { batch: t.count, steps: T });
     let ok = 0;
     for (let b = 0; b < t.count; b++) {
       const at = (b * T + t.verbIndex - 1) * V; // the output that predicts the verb
@@ -51,7 +50,7 @@ function accuracy(net, sets) {
 // ‖∂L/∂h_t‖ / ‖∂L/∂h_verb‖ for t from the word before the verb back to the subject, where L is the
 // loss on the verb alone; `back` counts words back from the verb (1 = the word before it).
 function gradient(net, g) {
-  const r = retryDetached(() => net.stepGradientNorms(g.tokens, g.verbTargets, { batch: g.count, steps: g.length }));
+  const r = net.stepGradientNorms(g.tokens, g.verbTargets, { batch: g.count, steps: g.length });
   const n = r.get(0);
   const at = g.verbIndex - 1; // the step whose output predicts the verb
   const ref = n[at] || 1;
@@ -81,7 +80,7 @@ async function run(o, id) {
         const d = ds[(step * 7 + (step >> 3)) % ds.length]; // every distance, in a scrambled order
         const t = agreementTask({ distance: d, count: o.batch, seed: (o.seed * 100_003 + step) >>> 0 });
         net.resetState('train'); // sentences are independent: no carried state
-        lossSum += retryDetached(() => net.train(t.tokens, t.targets, { batch: o.batch, steps: t.length }));
+        lossSum += net.train(t.tokens, t.targets, { batch: o.batch, steps: t.length });
         lossN++;
         step++;
         if (step % o.evalEvery === 0 || step === o.steps) report(step);

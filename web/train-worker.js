@@ -20,7 +20,6 @@
 import { CharModel, readMeta } from '../js/index.js';
 import { defaultCorpus } from '../js/corpus.js';
 import * as store from './store.js';
-import { retryDetached } from './compat.js';
 
 const CORPUS = Object.freeze({ seed: 1, chars: 200_000 }); // the package's default corpus
 const SLICE_MS = 90; // train this long, then report and look at the message queue
@@ -163,7 +162,7 @@ function trainSlice() {
   const t0 = performance.now();
   const losses = [];
   do {
-    const [loss] = retryDetached(() => model.trainSteps(1));
+    const [loss] = model.trainSteps(1);
     losses.push(loss);
   } while (performance.now() - t0 < SLICE_MS);
   const ms = (performance.now() - t0) / losses.length;
@@ -229,7 +228,7 @@ async function periodic() {
 }
 
 function evaluate() {
-  const r = retryDetached(() => (valSlice ? model.evaluate(valSlice) : model.evaluate()));
+  const r = (valSlice ? model.evaluate(valSlice) : model.evaluate());
   pushHistory(history.val, [model.step, r.loss]);
   post('evaluation', { step: model.step, loss: r.loss, bpc: r.bitsPerChar });
 }
@@ -242,7 +241,7 @@ function histogram() {
   for (const g of gates) counts[g] = new Array(BINS).fill(0);
   if (gates.length) {
     for (let layer = 0; layer < model.config.layers; layer++) {
-      const r = retryDetached(() => model.inspect(probe, { layer }));
+      const r = model.inspect(probe, { layer });
       for (let t = 0; t < r.steps; t++) {
         for (const g of gates) {
           const v = r.get(t, g), c = counts[g];
@@ -286,7 +285,7 @@ async function samples() {
   const s = await samplerModel();
   if (!s) return;
   const items = SAMPLE_TEMPS.map((temperature) => ({
-    temperature, text: retryDetached(() => s.sample({ length: SAMPLE_LENGTH, temperature, prime: '\n' })),
+    temperature, text: s.sample({ length: SAMPLE_LENGTH, temperature, prime: '\n' }),
   }));
   post('samples', { step: samplerStep, items });
 }
@@ -331,7 +330,6 @@ async function generate({ id, prime, temperature, topK, topP, length }) {
     g = await CharModel.load(snapshot());
     const step = g.step;
     post('gen', { id, text: '', done: false, step });
-    retryDetached(() => g.sample({ length: 1, prime })); // sizes the input buffer for the prime (compat.js)
     const it = g.stream({ prime, temperature, topK, topP, length });
     let done = false;
     while (!done) {
@@ -434,7 +432,7 @@ async function handle(msg) {
       if (!model) break;
       try {
         const layer = Math.min(msg.layer, model.config.layers - 1);
-        const r = retryDetached(() => model.inspect(msg.text, { layer }));
+        const r = model.inspect(msg.text, { layer });
         post('inspect', {
           id: msg.id, step: model.step, chars: r.chars, channels: r.channels, hidden: r.hidden,
           steps: r.steps, layer: r.layer, layers: r.layers, cell: model.config.cell, values: r.values,
