@@ -155,8 +155,9 @@ static inline float k_tanh(float x) {
 /* softmax: N rows of O, out may alias in. Same summation order as softmax_xent. */
 #define K_DECL_SOFTMAX(sfx) K_KERNEL void softmax__##sfx(int N, int O, const float* in, float* out)
 
-/* sumsq: Σ x², four interleaved partial sums combined as (s0 + s1) + (s2 + s3). */
-#define K_DECL_SUMSQ(sfx) K_KERNEL float sumsq__##sfx(int n, const float* restrict x)
+/* sumsq: Σ x² in float64 (squares of large finite floats overflow float32), four interleaved partial
+ * sums (lane j takes k ≡ j mod 4) combined as (s0 + s1) + (s2 + s3). */
+#define K_DECL_SUMSQ(sfx) K_KERNEL double sumsq__##sfx(int n, const float* restrict x)
 
 /* adam: m = β1 m + (1−β1) g; v = β2 v + (1−β2) g²; p −= a · m / (√v · rb2 + ε) − wd·p·lr
  *   with a = lr / (1 − β1^t) and rb2 = 1/√(1 − β2^t) (PyTorch Adam, AdamW-style decay). */

@@ -149,8 +149,8 @@ K_DECL_SOFTMAX(scalar) {
 }
 
 K_DECL_SUMSQ(scalar) {
-  float s[4] = {0, 0, 0, 0};
-  for (int k = 0; k < n; k++) s[k & 3] += x[k] * x[k];
+  double s[4] = {0, 0, 0, 0};
+  for (int k = 0; k < n; k++) s[k & 3] += (double)x[k] * (double)x[k];
   return (s[0] + s[1]) + (s[2] + s[3]);
 }
 

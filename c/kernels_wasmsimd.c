@@ -389,15 +389,17 @@ K_DECL_SOFTMAX(wasmsimd) {
 }
 
 K_DECL_SUMSQ(wasmsimd) {
-  f4 s = SPLAT(0.0f);
+  f4 lo = wasm_f64x2_splat(0.0), hi = wasm_f64x2_splat(0.0); /* lanes 0,1 and 2,3 in float64 */
   int k = 0;
   for (; k + 4 <= n; k += 4) {
     f4 v = LD(x + k);
-    s = ADD(s, MUL(v, v));
+    f4 a = wasm_f64x2_promote_low_f32x4(v), b = wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(v, v, 2, 3, 0, 1));
+    lo = wasm_f64x2_add(lo, wasm_f64x2_mul(a, a));
+    hi = wasm_f64x2_add(hi, wasm_f64x2_mul(b, b));
   }
-  float l[4] = {wasm_f32x4_extract_lane(s, 0), wasm_f32x4_extract_lane(s, 1), wasm_f32x4_extract_lane(s, 2),
-                wasm_f32x4_extract_lane(s, 3)};
-  for (; k < n; k++) l[k & 3] += x[k] * x[k];
+  double l[4] = {wasm_f64x2_extract_lane(lo, 0), wasm_f64x2_extract_lane(lo, 1), wasm_f64x2_extract_lane(hi, 0),
+                 wasm_f64x2_extract_lane(hi, 1)};
+  for (; k < n; k++) l[k & 3] += (double)x[k] * (double)x[k];
   return (l[0] + l[1]) + (l[2] + l[3]);
 }
 

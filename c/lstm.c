@@ -505,8 +505,23 @@ static const float* head_step_grad(lstm_model* m, ws_t* w, int t, int dropped) {
 /* Backward through layer l. dHout (TB, H): ∂L/∂ of its outputs from the layer above, or NULL for
  * the top layer (then from the head, step by step). dXin (TB, H), when not NULL, receives ∂L/∂ of
  * its input. */
+/* ‖∂L/∂c_t‖ over the batch: the cell-state gradient from step t+1 (dc) plus what reaches c_t through
+ * h_t = o ⊙ tanh(c_t), before the cell's backward turns it into ∂L/∂c_{t-1}. */
+static float cell_grad_norm(int n, int B, int H, int GH, const float* acts, const float* c, const float* dh,
+                            const float* dc) {
+  double ss = 0.0;
+  for (int i = 0; i < n; i++) {
+    int b = i / H, j = i % H;
+    float o = acts[(size_t)b * GH + 3 * H + j], t = k_tanh(c[i]);
+    double g = (double)dc[i] + (double)dh[i] * o * (1.0f - t * t);
+    ss += g * g;
+  }
+  (void)B;
+  return (float)sqrt(ss);
+}
+
 static void backward_layer(lstm_model* m, ws_t* w, int l, const float* xin, const float* dHout, float* dXin,
-                           int dropped, float* norms) {
+                           int dropped, float* norms, float* cnorms) {
   const lstm_config* c = &m->cfg;
   int B = w->B, T = w->T, H = c->hidden, GH = m->G * H, TB = T * B;
   int I = l == 0 ? c->input : H;
@@ -522,9 +537,12 @@ static void backward_layer(lstm_model* m, ws_t* w, int l, const float* xin, cons
   for (int t = T - 1; t >= 0; t--) {
     const float* up = dHout ? dHout + (size_t)t * BH : head_step_grad(m, w, t, dropped);
     for (size_t j = 0; j < BH; j++) w->dh[j] = up[j] + w->dhr[j]; /* from above + from t+1 */
-    if (norms) norms[l * T + t] = sqrtf(k_sumsq((int)BH, w->dh));
+    if (norms) norms[l * T + t] = (float)sqrt(k_sumsq((int)BH, w->dh));
     float* dg = dG + (size_t)t * B * GH;
     if (c->cell == LSTM_CELL_LSTM) {
+      if (cnorms)
+        cnorms[l * T + t] = cell_grad_norm((int)BH, B, H, GH, L->A + (size_t)t * B * GH, L->Cs + (size_t)(t + 1) * BH,
+                                           w->dh, w->dc);
       k_lstm_cell_bwd(B, H, L->A + (size_t)t * B * GH, GH, L->Cs + (size_t)t * BH, L->Cs + (size_t)(t + 1) * BH,
                       w->dh, w->dc, dg);
       k_gemm(B, H, GH, dg, GH, w->Wt, H, w->dhr, H, 0);
@@ -559,7 +577,7 @@ static void backward_layer(lstm_model* m, ws_t* w, int l, const float* xin, cons
 
 /* Full backward from ∂L/∂Y (in w->Y). Inputs of layers l >= 1 and of the head are recomputed from
  * the forward caches exactly as forward saw them (dropped copies when dropout was on). */
-static void backward(lstm_model* m, ws_t* w, int dropped, const float* const* xins, float* norms) {
+static void backward(lstm_model* m, ws_t* w, int dropped, const float* const* xins, float* norms, float* cnorms) {
   const lstm_config* c = &m->cfg;
   int B = w->B, T = w->T, H = c->hidden, O = c->output, L = c->layers, TB = T * B;
   (void)O;
@@ -575,7 +593,7 @@ static void backward(lstm_model* m, ws_t* w, int dropped, const float* const* xi
   for (int l = L - 1; l >= 0; l--) {
     float* dX = NULL;
     if (l > 0) dX = dH == w->dHa ? w->dHb : w->dHa;
-    backward_layer(m, w, l, xins[l], dH, dX, dropped, norms);
+    backward_layer(m, w, l, xins[l], dH, dX, dropped, norms, cnorms);
     if (dX && dropped) {
       const float* mk = w->ly[l].Mk;
       for (size_t i = 0; i < (size_t)TB * H; i++) dX[i] *= mk[i];
@@ -594,7 +612,7 @@ static void state_drop(state_t* fresh) {
 }
 
 static int compute_gradients(lstm_model* m, const void* inputs, const void* targets, int B, int T, int mode,
-                             int advance, ws_t* wp, state_t* fresh, float* loss, float* norms) {
+                             int advance, ws_t* wp, state_t* fresh, float* loss, float* norms, float* cnorms) {
   fresh->h = fresh->c = NULL;
   if (!m || !inputs || !targets) return LSTM_ERR_ARG;
   ws_t w;
@@ -618,7 +636,7 @@ static int compute_gradients(lstm_model* m, const void* inputs, const void* targ
   }
   double lv = loss_and_dY(m, &w, targets);
   memset(m->grads, 0, sizeof(float) * (size_t)m->P);
-  backward(m, &w, dropped, xins, norms);
+  backward(m, &w, dropped, xins, norms, cnorms);
   double ss = 0.0;
   for (int k = 0; k < m->ntensors; k++) {
     tensor_desc* t = &m->tensors[k];
@@ -764,7 +782,7 @@ int lstm_train(lstm_model* m, const void* inputs, const void* targets, int B, in
   uint64_t rng0 = m->rng;
   ws_t w;
   state_t fresh;
-  st = compute_gradients(m, inputs, targets, B, T, FWD_TRAIN, 1, &w, &fresh, loss, NULL);
+  st = compute_gradients(m, inputs, targets, B, T, FWD_TRAIN, 1, &w, &fresh, loss, NULL, NULL);
   if (st == LSTM_OK) st = update(m);
   if (st == LSTM_OK) {
     state_commit(m, &w, LSTM_STATE_TRAIN, &fresh);
@@ -778,17 +796,18 @@ int lstm_train(lstm_model* m, const void* inputs, const void* targets, int B, in
 int lstm_gradients(lstm_model* m, const void* inputs, const void* targets, int B, int T, int advance, float* loss) {
   ws_t w;
   state_t fresh;
-  int st = compute_gradients(m, inputs, targets, B, T, FWD_EVAL, advance, &w, &fresh, loss, NULL);
+  int st = compute_gradients(m, inputs, targets, B, T, FWD_EVAL, advance, &w, &fresh, loss, NULL, NULL);
   if (st == LSTM_OK && advance) state_commit(m, &w, LSTM_STATE_TRAIN, &fresh);
   state_drop(&fresh);
   return st;
 }
 
-int lstm_step_gradient_norms(lstm_model* m, const void* inputs, const void* targets, int B, int T, float* norms) {
+int lstm_step_gradient_norms(lstm_model* m, const void* inputs, const void* targets, int B, int T, float* norms,
+                             float* cnorms) {
   if (!norms) return LSTM_ERR_ARG;
   ws_t w;
   state_t fresh;
-  int st = compute_gradients(m, inputs, targets, B, T, FWD_EVAL, 0, &w, &fresh, NULL, norms);
+  int st = compute_gradients(m, inputs, targets, B, T, FWD_EVAL, 0, &w, &fresh, NULL, norms, cnorms);
   state_drop(&fresh);
   return st;
 }

@@ -156,10 +156,12 @@ LSTM_API int lstm_gradients(lstm_model* m, const void* inputs, const void* targe
 
 /* Like lstm_gradients(advance = 0) and also writes norms (L, T): norms[l*T + t] = ‖∂loss/∂h_t‖ of
  * layer l, the Frobenius norm over batch and units of the total gradient reaching h_t (from the
- * output at t and from step t+1): the vanishing-gradient picture. Like lstm_gradients it
+ * output at t and from step t+1): the vanishing-gradient picture. For LSTM models cnorms (L, T),
+ * when not NULL, gets ‖∂loss/∂c_t‖ likewise: the gradient travelling along the cell state (from h_t
+ * through tanh, and from c_{t+1} through f); other cells leave it untouched. Like lstm_gradients it
  * overwrites the gradient buffer and the last gradient norm. */
 LSTM_API int lstm_step_gradient_norms(lstm_model* m, const void* inputs, const void* targets, int B,
-                                      int T, float* norms);
+                                      int T, float* norms, float* cnorms);
 
 /* Global L2 norm of the gradient of the last lstm_train/lstm_gradients call, before clipping. */
 LSTM_API float lstm_last_gradient_norm(const lstm_model* m);

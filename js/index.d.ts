@@ -186,6 +186,10 @@ export interface StepGradientNorms {
   norms: Float32Array;
   /** The T norms of one layer: a view into `norms`. */
   get(layer: number): Float32Array;
+  /** LSTM only, (L, T): ‖∂loss/∂c_t‖, the gradient travelling along the cell state (from h_t and from c_{t+1} through f). */
+  cellNorms?: Float32Array;
+  /** LSTM only: the T cell-state norms of one layer, a view into `cellNorms`. */
+  getCell?(layer: number): Float32Array;
 }
 
 /** Options of {@link Network.save}. */

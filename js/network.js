@@ -492,19 +492,25 @@ export class Network {
     this.#check(w.call('lstm_apply_gradients', this.#m), 'applyGradients');
   }
 
-  /** ‖∂loss/∂h_t‖ per layer and step (the train state is left alone). */
+  /** ‖∂loss/∂h_t‖ (and for LSTM ‖∂loss/∂c_t‖) per layer and step (the train state is left alone). */
   stepGradientNorms(inputs, targets, options) {
     const o = readOptions('stepGradientNorms', options, TRAIN_OPTIONS);
     const w = this.#live('stepGradientNorms');
     const [B, T] = this.#batchSteps(inputs, o);
-    const L = this.#config.layers;
+    const L = this.#config.layers, n = L * T, lstm = this.#config.cell === 'lstm';
     this.#stageInputs(inputs, B, T);
     this.#stageTargets(targets, B, T);
-    const out = w.slot('out', L * T * 4);
-    this.#check(w.call('lstm_step_gradient_norms', this.#m, w.slots.in.ptr, w.slots.tg.ptr, B, T, out),
-      'stepGradientNorms');
-    const norms = w.f32.slice(out >> 2, (out >> 2) + L * T);
-    return { layers: L, steps: T, norms, get: (layer) => norms.subarray(layer * T, (layer + 1) * T) };
+    const out = w.slot('out', 2 * n * 4);
+    this.#check(w.call('lstm_step_gradient_norms', this.#m, w.slots.in.ptr, w.slots.tg.ptr, B, T, out,
+      lstm ? out + n * 4 : 0), 'stepGradientNorms');
+    const norms = w.f32.slice(out >> 2, (out >> 2) + n);
+    const r = { layers: L, steps: T, norms, get: (layer) => norms.subarray(layer * T, (layer + 1) * T) };
+    if (lstm) {
+      const cellNorms = w.f32.slice((out >> 2) + n, (out >> 2) + 2 * n);
+      r.cellNorms = cellNorms;
+      r.getCell = (layer) => cellNorms.subarray(layer * T, (layer + 1) * T);
+    }
+    return r;
   }
 
   /** Zeroes the carried state: 'train', 'predict', or both (default). */

@@ -136,7 +136,6 @@ static inline void* fz_malloc(size_t n) {
 
 /* ==== target 1: model files ===================================================================== */
 
-
 /* Header fields by byte offset (lstm.h): magic 0, version 8, flags 12, config 16 (8 x 4),
  * train config 48 (9 x 4), step 84, rng 92, meta length 100, meta 104. */
 enum { FZ_OFF_FLAGS = 12 };
@@ -190,8 +189,6 @@ static inline void fz_load_exercise(lstm_model* m, const uint8_t* file, size_t n
    * without a trace */
   float* before = fz_malloc(sizeof(float) * (size_t)P);
   memcpy(before, lstm_params(m), sizeof(float) * (size_t)P);
-  lstm_train_config tc;
-  lstm_get_train_config(m, &tc);
   st = lstm_train(m, in, tg, B, T, &loss);
   FZ_CHECK(st == LSTM_OK || st == LSTM_ERR_NONFINITE || st == LSTM_ERR_NOMEM);
   if (st == LSTM_OK) FZ_CHECK(fz_all_finite(lstm_params(m), (size_t)P)); /* an overflowing update is refused */
@@ -678,7 +675,8 @@ static inline int fz_model_one(const uint8_t* data, size_t size) {
         fz_make_batch(r, &c, &b);
         size_t nn = b.shape_ok ? (size_t)c.layers * (size_t)b.T : 1;
         float* norms = fz_malloc(nn * sizeof(float));
-        st = lstm_step_gradient_norms(m, b.x, b.y, b.B, b.T, norms);
+        float* cnorms = fz_malloc(nn * sizeof(float)); /* written for LSTM models only */
+        st = lstm_step_gradient_norms(m, b.x, b.y, b.B, b.T, norms, cnorms);
         FZ_TRACE("step_gradient_norms B %d T %d -> %d", b.B, b.T, st);
         FZ_CHECK(fz_valid_status(st));
         if (fz_expect_arg(&b, 1)) FZ_CHECK(st == LSTM_ERR_ARG);
@@ -689,7 +687,7 @@ static inline int fz_model_one(const uint8_t* data, size_t size) {
         if (st == LSTM_OK)
           for (size_t i = 0; i < nn; i++)
             FZ_CHECK((isfinite(norms[i]) || (FZ_KNOWN_NORMS_OVERFLOW && norms[i] == INFINITY)) && norms[i] >= 0.0f);
-        FZ_CHECK(lstm_step_gradient_norms(m, b.x, b.y, 1, 1, NULL) == LSTM_ERR_ARG);
+        FZ_CHECK(lstm_step_gradient_norms(m, b.x, b.y, 1, 1, NULL, NULL) == LSTM_ERR_ARG);
         free(norms);
         fz_free_batch(&b);
         break;

@@ -316,8 +316,11 @@ static void test_optimizers(void) {
     fill(x, n, 2);
     double r = 0;
     for (int i = 0; i < n; i++) r += (double)x[i] * x[i];
-    float a1 = sumsq__scalar(n, x), a2 = sumsq__wasmsimd(n, x);
-    check(a1 == a2 && fabs(a1 - r) <= 1e-5 * r, "sumsq", n, 0, a1, r);
+    double a1 = sumsq__scalar(n, x), a2 = sumsq__wasmsimd(n, x);
+    check(a1 == a2 && fabs(a1 - r) <= 1e-12 * r, "sumsq", n, 0, a1, r);
+    for (int i = 0; i < n; i++) x[i] *= 1e20f; /* squares beyond float32 */
+    a1 = sumsq__scalar(n, x), a2 = sumsq__wasmsimd(n, x);
+    check(a1 == a2 && isfinite(a1) && fabs(a1 - r * 1e40) <= 1e-6 * r * 1e40, "sumsq of large values", n, 0, a1, r * 1e40);
     free(x);
   }
 }

@@ -270,7 +270,7 @@ static void test_rejections_leave_no_trace(void) {
             lstm_state_h(m, 0)[0] == h0,
         "a rejected step with another batch keeps the train state");
   lstm_gradients(m, x, y, 1, 2, 0, &l);
-  lstm_step_gradient_norms(m, x, y, 1, 2, norms);
+  lstm_step_gradient_norms(m, x, y, 1, 2, norms, NULL);
   check(lstm_state_batch(m, 0) == 2 && lstm_state_h(m, 0)[0] == h0, "advance = 0 and norms keep the train state");
   lstm_train_config tc;
   lstm_get_train_config(m, &tc);

@@ -30,7 +30,7 @@ int main(void) {
   for (int i = 0; i < d[0] * d[1]; i++) w[lstm_tensor_offset(m, k - 2) + i] = (i % 2 ? 1e20f : -1e20f);
   int32_t x[2] = {0, 1}, y[2] = {1, 0};
   float norms[2], loss;
-  st = lstm_step_gradient_norms(m, x, y, 1, 2, norms);
+  st = lstm_step_gradient_norms(m, x, y, 1, 2, norms, NULL);
   lstm_gradients(m, x, y, 1, 2, 0, &loss);
   printf("lstm_step_gradient_norms -> %d, norms %g %g (loss %g, gradient norm %g)\n", st, norms[0], norms[1], loss,
          lstm_last_gradient_norm(m));

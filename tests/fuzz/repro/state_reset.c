@@ -40,7 +40,7 @@ int main(void) {
 
   lstm_reset_state(m, 0);
   lstm_train(m, x, y, 2, 2, &l);
-  st = lstm_step_gradient_norms(m, x, y, 1, 2, norms);
+  st = lstm_step_gradient_norms(m, x, y, 1, 2, norms, NULL);
   printf("lstm_step_gradient_norms(B = 1) -> %d; train state B = %d\n", st, lstm_state_batch(m, 0));
   if (lstm_state_batch(m, 0) != 2) bugs++, printf("  BUG: step_gradient_norms replaced the train state\n");
   lstm_free(m);
