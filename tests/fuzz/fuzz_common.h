@@ -33,10 +33,11 @@
  * ---- known open bugs in c/ (reported with reproducers in tests/fuzz/repro/) ---------------------
  * While one of these is open, the checks it would break are relaxed (FZ_KNOWN_* below) so that
  * fuzzing can go on past it. Build with -DFZ_STRICT=1 (scripts/fuzz.sh --strict) to check them
- * anyway; remove the relaxation when the bug is fixed. Fixed so far (checked strictly again, and
- * their inputs are in tests/fuzz/regress/):
- * train state replaced by a call with another B, eps = 0 NaN, update overflow, NaN-to-int UB in
- * kernels.h, wasm32 size wraps.
+ * anyway; remove the relaxation when the bug is fixed. Fixed so far, and checked strictly again
+ * (the inputs that found them are in tests/fuzz/regress/, tests/fuzz/repro/README.md lists them):
+ * train state replaced by a call with another B, eps = 0 NaN, update overflow, NaN-to-int UB and
+ * k_exp_neg below -16.6 in kernels.h, loss inf with LSTM_OK, float sums of squares in the step
+ * norms, wasm32 size wraps.
  */
 #ifndef FUZZ_COMMON_H
 #define FUZZ_COMMON_H
@@ -52,27 +53,7 @@
 #ifndef FZ_STRICT
 #define FZ_STRICT 0
 #endif
-/* compute_gradients tests the loss for finiteness in double and returns it as float: a mean loss
- * above FLT_MAX comes back as inf with LSTM_OK. tests/fuzz/repro/loss_float_overflow.c */
-#ifndef FZ_KNOWN_LOSS_FLOAT
-#define FZ_KNOWN_LOSS_FLOAT (!FZ_STRICT)
-#endif
-/* k_exp_neg loses s = 2^n for z < -16.6: e^z off by up to 141%, negative for half of the range
- * (|error| < 4e-8): softmax probabilities and sigmoids slightly below 0.
- * tests/fuzz/repro/exp_neg_small.c */
-#ifndef FZ_KNOWN_EXP_SMALL
-#define FZ_KNOWN_EXP_SMALL (!FZ_STRICT)
-#endif
-#define FZ_PROB_MIN (FZ_KNOWN_EXP_SMALL ? -1e-7f : 0.0f)
-
-/* the per-step norms of lstm_step_gradient_norms sum squares in float: a representable norm of
- * ~1e21 comes back as inf with LSTM_OK. tests/fuzz/repro/norms_sumsq_overflow.c */
-#ifndef FZ_KNOWN_NORMS_OVERFLOW
-#define FZ_KNOWN_NORMS_OVERFLOW (!FZ_STRICT)
-#endif
-
-/* a loss returned with LSTM_OK: finite and >= 0 (or +inf while the bug above is open) */
-#define FZ_LOSS_OK(l) ((isfinite(l) || (FZ_KNOWN_LOSS_FLOAT && (l) == INFINITY)) && (l) >= 0.0f)
+/* (no open known bugs: add FZ_KNOWN_<NAME> (!FZ_STRICT) here, with its reproducer, when there are) */
 
 /* ---- failing ------------------------------------------------------------------------------- */
 static const char* fz_input_name = "(libFuzzer input)"; /* the regression test sets the file name */
@@ -172,7 +153,7 @@ static inline void fz_load_exercise(lstm_model* m, const uint8_t* file, size_t n
   float loss = 0.0f;
   st = lstm_gradients(m, in, tg, B, T, 0, &loss);
   FZ_CHECK(st == LSTM_OK || st == LSTM_ERR_NONFINITE || st == LSTM_ERR_NOMEM);
-  if (st == LSTM_OK) FZ_CHECK(FZ_LOSS_OK(loss) && fz_all_finite(lstm_grads(m), (size_t)P));
+  if (st == LSTM_OK) FZ_CHECK(isfinite(loss) && loss >= 0.0f && fz_all_finite(lstm_grads(m), (size_t)P));
   /* predict and gradients(advance 0) leave the file alone */
   FZ_CHECK(lstm_state_batch(m, LSTM_STATE_TRAIN) == train_B);
   FZ_CHECK(lstm_save(m, flags, meta_len ? file + meta_off : NULL, meta_len, out, (int)n) == (int)n);
@@ -630,7 +611,7 @@ static inline int fz_model_one(const uint8_t* data, size_t size) {
         else FZ_CHECK(st == LSTM_OK || st == LSTM_ERR_NONFINITE || st == LSTM_ERR_NOMEM);
         if (!b.special && !fz_expect_arg(&b, 1) && pristine && moderate) FZ_CHECK(st == LSTM_OK);
         if (st == LSTM_OK) {
-          FZ_CHECK(FZ_LOSS_OK(loss));
+          FZ_CHECK(isfinite(loss) && loss >= 0.0f);
           FZ_CHECK(lstm_step_count(m) == s.step + 1);
           FZ_CHECK(lstm_state_batch(m, LSTM_STATE_TRAIN) == b.B);
           FZ_CHECK(fz_same_state(m, &s, LSTM_STATE_PREDICT));
@@ -658,7 +639,7 @@ static inline int fz_model_one(const uint8_t* data, size_t size) {
         if (!(st == LSTM_OK && advance)) FZ_CHECK(fz_same_state(m, &s, LSTM_STATE_TRAIN));
         if (st == LSTM_OK && advance) FZ_CHECK(lstm_state_batch(m, LSTM_STATE_TRAIN) == b.B);
         if (st == LSTM_OK) {
-          FZ_CHECK(FZ_LOSS_OK(loss));
+          FZ_CHECK(isfinite(loss) && loss >= 0.0f);
           const float* g = lstm_grads(m);
           FZ_CHECK(fz_all_finite(g, (size_t)P));
           double ss = 0.0;
@@ -685,10 +666,12 @@ static inline int fz_model_one(const uint8_t* data, size_t size) {
                  fz_same_state(m, &s, LSTM_STATE_PREDICT));
         FZ_CHECK(fz_same_state(m, &s, LSTM_STATE_TRAIN));
         if (st == LSTM_OK)
-          for (size_t i = 0; i < nn; i++)
-            FZ_CHECK((isfinite(norms[i]) || (FZ_KNOWN_NORMS_OVERFLOW && norms[i] == INFINITY)) && norms[i] >= 0.0f);
+          for (size_t i = 0; i < nn; i++) {
+            FZ_CHECK(isfinite(norms[i]) && norms[i] >= 0.0f);
+            if (c.cell == LSTM_CELL_LSTM) FZ_CHECK(isfinite(cnorms[i]) && cnorms[i] >= 0.0f);
+          }
         FZ_CHECK(lstm_step_gradient_norms(m, b.x, b.y, 1, 1, NULL, NULL) == LSTM_ERR_ARG);
-        free(norms);
+        free(norms), free(cnorms);
         fz_free_batch(&b);
         break;
       }
@@ -715,9 +698,9 @@ static inline int fz_model_one(const uint8_t* data, size_t size) {
               double sum = 0.0;
               for (int k = 0; k < c.output; k++) {
                 float p = out[rr * (size_t)c.output + (size_t)k];
-                if (!(p >= FZ_PROB_MIN && p <= 1.0f))
+                if (!(p >= 0.0f && p <= 1.0f))
                   for (int q = 0; q < c.output; q++) FZ_TRACE("  row %zu: p[%d] = %.9g", rr, q, out[rr * (size_t)c.output + (size_t)q]);
-                FZ_CHECK(p >= FZ_PROB_MIN && p <= 1.0f);
+                FZ_CHECK(p >= 0.0f && p <= 1.0f);
                 sum += p;
               }
               FZ_CHECK(fabs(sum - 1.0) <= 1e-4 * c.output);
