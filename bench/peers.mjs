@@ -2,7 +2,8 @@
 // on the same char-LM workloads as ours, one thread, each (peer, workload) in its own child process
 // so that its peak RSS is its own.
 //
-//   node bench/peers.mjs [--quick]      prints a table, writes bench/results/peers.json
+//   node bench/peers.mjs [--quick] [--markdown] [--peers id,id] [--workloads "train gru H128 B1 L1; ..."]
+//   prints a table and writes bench/results/peers.json
 //
 // Method, FLOP formula and the pitfalls met here: bench/README.md.
 
