@@ -51,15 +51,18 @@ if (withPeers) {
 
 // ---- ratios, pair by pair
 const peerNames = [...new Set(peers.results.map((r) => r.peer))];
+// Ratios use chars per CPU-second: on a shared machine wall time also counts the time other
+// processes held the core, CPU time barely does (both are in bench/results/bench.json).
 const rows = ours.map((o) => {
-  const cells = [o.workload, fmt(o.charsPerSec), fmt(o.gflops, 2), `${fmt((100 * o.gflops) / ceiling.gflops)}%`];
+  const cells = [o.workload, fmt(o.charsPerSec), fmt(o.charsPerCpuSec), fmt(o.gflops, 2), `${fmt((100 * o.gflops) / ceiling.gflops)}%`];
   for (const p of peerNames) {
     const r = peers.results.find((x) => x.peer === p && x.workload === o.workload);
-    cells.push(!r || r.na ? 'n/a' : `${fmt(r.charsPerSec)} (${fmt(o.charsPerSec / r.charsPerSec, 1)}×)`);
+    cells.push(!r || r.na ? 'n/a' : `${fmt(r.charsPerCpuSec)} (${fmt(o.charsPerCpuSec / r.charsPerCpuSec, 1)}×)`);
+    if (r && !r.na) o[`ratio_${p}`] = o.charsPerCpuSec / r.charsPerCpuSec;
   }
   return cells;
 });
-const header = ['workload', 'ours chars/s', 'GFLOP/s', '% ceiling', ...peerNames.map((p) => `${p} chars/s (ours/peer)`)];
+const header = ['workload', 'ours chars/s', 'ours chars/cpu-s', 'GFLOP/s', '% ceiling', ...peerNames.map((p) => `${p} chars/cpu-s (ours/peer)`)];
 
 // ---- targets (this 2-core VM, Node 20, one thread)
 const find = (label) => ours.find((o) => o.workload === label);
@@ -68,7 +71,7 @@ const t128 = find('train lstm H128 B32 L1');
 const tfw = peerOf('train lstm H128 B32 L1', 'tfjs-wasm');
 const targets = [
   { what: 'train LSTM H=128 B=32 T=64', target: '≥ 25,000 chars/s', value: t128.charsPerSec, ok: t128.charsPerSec >= 25000, need: 25000 },
-  { what: '  … vs TF.js wasm in this run', target: '≥ 10×', value: tfw ? t128.charsPerSec / tfw.charsPerSec : NaN, ok: tfw ? t128.charsPerSec / tfw.charsPerSec >= 10 : null, need: 10, unit: '×' },
+  { what: '  … vs TF.js wasm in this run (per CPU-second)', target: '≥ 10×', value: tfw ? t128.charsPerCpuSec / tfw.charsPerCpuSec : NaN, ok: tfw ? t128.charsPerCpuSec / tfw.charsPerCpuSec >= 10 : null, need: 10, unit: '×' },
   { what: 'train LSTM H=256 B=32', target: '≥ 7,500 chars/s', value: find('train lstm H256 B32 L1').charsPerSec, need: 7500 },
   { what: 'train LSTM H=128 B=1', target: '≥ 8,000 chars/s', value: find('train lstm H128 B1 L1').charsPerSec, need: 8000 },
   { what: 'sample LSTM H=128, stateful', target: '≥ 50,000 chars/s', value: find('sample lstm H128 L1').charsPerSec, need: 50000 },
