@@ -220,9 +220,13 @@ LSTM_API void lstm_rng_set(lstm_model* m, uint32_t w0, uint32_t w1);
  *   [u32 B, h (L,B,H), c (L,B,H) for LSTM]   train state
  *   u32 CRC-32 (IEEE) of every preceding byte. */
 LSTM_API int lstm_save_size(const lstm_model* m, int flags, int meta_len);
-/* Writes the file into buf (capacity cap); returns its size, or a negative status. */
+/* Writes the file into buf (capacity cap); returns its size, or a negative status: -LSTM_ERR_ARG for
+ * a bad argument or buffer (or a negative square accumulator), -LSTM_ERR_NONFINITE when a parameter,
+ * a saved moment or the saved state is not finite (such a file could not be loaded). */
 LSTM_API int lstm_save(const lstm_model* m, int flags, const uint8_t* meta, int meta_len, uint8_t* buf, int cap);
-/* Checks and loads a file. *status gets the reason for NULL. */
+/* Checks and loads a file. *status gets the reason for NULL. Besides sizes, names, shapes and the
+ * CRC, a file must hold what lstm_save writes: zero padding, a nonzero RNG state, finite
+ * parameters, moments and state, non-negative second moments (else LSTM_ERR_FORMAT). */
 LSTM_API lstm_model* lstm_load(const uint8_t* buf, int len, int* status);
 /* Where the opaque meta bytes are in a file (after the same checks as lstm_load): returns the
  * length and writes the offset to *offset, or a negative status. */
