@@ -48,15 +48,19 @@ function accuracy(net, sets) {
 }
 
 // ‖∂L/∂h_t‖ / ‖∂L/∂h_verb‖ for t from the word before the verb back to the subject, where L is the
-// loss on the verb alone; `back` counts words back from the verb (1 = the word before it).
+// loss on the verb alone; `back` counts words back from the verb (1 = the word before it). For the
+// LSTM also ‖∂L/∂c_t‖ (same reference): the gradient travelling back along the cell state.
 function gradient(net, g) {
   const r = net.stepGradientNorms(g.tokens, g.verbTargets, { batch: g.count, steps: g.length });
-  const n = r.get(0);
+  const n = r.get(0), c = r.getCell ? r.getCell(0) : null;
   const at = g.verbIndex - 1; // the step whose output predicts the verb
   const ref = n[at] || 1;
-  const out = [];
-  for (let t = at; t >= 1; t--) out.push([at - t + 1, n[t] / ref]);
-  return out;
+  const h = [], cell = [];
+  for (let t = at; t >= 1; t--) {
+    h.push([at - t + 1, n[t] / ref]);
+    if (c) cell.push([at - t + 1, c[t] / ref]);
+  }
+  return { h, cell };
 }
 
 async function run(o, id) {
@@ -71,7 +75,10 @@ async function run(o, id) {
     const ds = distancesUpTo(o.maxDistance);
     const tests = ds.map((d) => agreementTask({ distance: d, count: TEST_COUNT, seed: 900_000 + d }));
     const gset = agreementTask({ distance: o.maxDistance, count: GRAD_COUNT, seed: 424_242 });
-    const report = (step) => post('measure', { step, acc: accuracy(net, tests), grad: gradient(net, gset) });
+    const report = (step) => {
+      const { h, cell } = gradient(net, gset);
+      post('measure', { step, acc: accuracy(net, tests), grad: h, cgrad: cell });
+    };
     report(0);
     let step = 0, lossSum = 0, lossN = 0;
     while (step < o.steps) {

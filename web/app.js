@@ -472,7 +472,7 @@ setInterval(() => { if (ready && gatesVisible && step !== inspectedStep) request
 // ---- the RNN vs LSTM experiment
 
 const exp = {
-  workers: {}, acc: { lstm: [], rnn: [] }, grad: { lstm: [], rnn: [] }, grad0: { lstm: [], rnn: [] },
+  workers: {}, acc: { lstm: [], rnn: [] }, grad: { lstm: [], rnn: [] }, grad0: { lstm: [], rnn: [] }, cgrad: [],
   done: { lstm: false, rnn: false }, running: false, resumeTraining: false, maxDistance: 48,
 };
 
@@ -518,6 +518,7 @@ function onExp(cell, m) {
     exp.acc[cell] = m.acc;
     exp.grad[cell] = m.grad;
     if (m.step === 0) exp.grad0[cell] = m.grad;
+    if (cell === 'lstm') exp.cgrad = m.cgrad ?? [];
     exp.evalStep = Math.max(exp.evalStep ?? 0, m.step);
     drawExp();
     document.body.dataset[`exp${cell === 'lstm' ? 'Lstm' : 'Rnn'}`] = String(m.acc.length);
@@ -546,7 +547,7 @@ function drawExp() {
     empty: 'press Run experiment',
   });
   const now = exp.evalStep ?? 0;
-  const grads = [...exp.grad0.rnn, ...exp.grad0.lstm, ...exp.grad.rnn, ...exp.grad.lstm].map((p) => p[1]).filter((v) => v > 0);
+  const grads = [...exp.grad0.rnn, ...exp.grad0.lstm, ...exp.grad.rnn, ...exp.grad.lstm, ...exp.cgrad].map((p) => p[1]).filter((v) => v > 0);
   const lo = grads.length ? Math.max(1e-14, Math.min(...grads)) : 1e-8;
   chart($('grad-plot'), {
     series: [
@@ -556,6 +557,7 @@ function drawExp() {
         { points: exp.grad.rnn, color: COLORS.rnn, width: 1.6, dash: [5, 4], alpha: 0.8 },
         { points: exp.grad.lstm, color: COLORS.lstm, width: 1.6, dash: [5, 4], alpha: 0.8 },
       ] : []),
+      { points: exp.cgrad, color: COLORS.lstm, width: 1.4, dash: [1.5, 3], alpha: 0.95 },
     ],
     x: { min: 1, max, label: `words back from the verb (the subject is at ${max})` },
     y: { log: true, label: '‖∂L/∂hₜ‖ relative to the verb', min: 10 ** Math.floor(Math.log10(lo)), max: 10 },
@@ -570,7 +572,7 @@ function runExperiment() {
   const clipT = Math.max(0.01, Number($('exp-clip').value) || 1);
   const hidden = Number($('exp-hidden').value);
   Object.assign(exp, {
-    acc: { lstm: [], rnn: [] }, grad: { lstm: [], rnn: [] }, grad0: { lstm: [], rnn: [] },
+    acc: { lstm: [], rnn: [] }, grad: { lstm: [], rnn: [] }, grad0: { lstm: [], rnn: [] }, cgrad: [],
     done: { lstm: false, rnn: false }, running: true, maxDistance, evalStep: 0,
   });
   exp.resumeTraining = running;
