@@ -61,11 +61,16 @@ function int(name, v, lo, hi, makeError = configError) {
   return v;
 }
 
-function num(name, v, lo, hi, { openLo = false, openHi = false, makeError = configError } = {}) {
-  const ok = typeof v === 'number' && Number.isFinite(v) && (openLo ? v > lo : v >= lo) && (openHi ? v < hi : v <= hi);
-  if (!ok) {
-    const range = `${openLo ? '(' : '['}${lo}, ${hi === Infinity ? '∞)' : hi + (openHi ? ')' : ']')}`;
+// float32: the value goes to the Network's C core as a float32, so Math.fround(v) must be in the
+// range too (1e39 is Infinity as float32, 1e-50 is 0, 0.99999999 is 1).
+function num(name, v, lo, hi, { openLo = false, openHi = false, float32 = false, makeError = configError } = {}) {
+  const inRange = (x) => Number.isFinite(x) && (openLo ? x > lo : x >= lo) && (openHi ? x < hi : x <= hi);
+  const range = `${openLo ? '(' : '['}${lo}, ${hi === Infinity ? '∞)' : hi + (openHi ? ')' : ']')}`;
+  if (typeof v !== 'number' || !inRange(v)) {
     throw makeError(`${name}: expected a finite number in ${range}, got ${describe(v)}`);
+  }
+  if (float32 && !inRange(Math.fround(v))) {
+    throw makeError(`${name}: expected a finite number in ${range} (as float32), got ${v} (${Math.fround(v)} as float32)`);
   }
   return v;
 }
@@ -99,9 +104,12 @@ function checkConfig(o) {
   int('seqLength', c.seqLength, 1, 1 << 16);
   int('batch', c.batch, 1, 1 << 12);
   oneOf('optimizer', c.optimizer, ['adam', 'sgd', 'rmsprop', 'adagrad']);
-  num('learningRate', c.learningRate, 0, Infinity, { openLo: true });
-  num('clip', c.clip, 0, Infinity);
-  num('dropout', c.dropout, 0, 1, { openHi: true });
+  num('learningRate', c.learningRate, 0, Infinity, { openLo: true, float32: true });
+  num('clip', c.clip, 0, Infinity, { float32: true });
+  if (c.clip > 0 && Math.fround(c.clip) === 0) { // 0 means off: a positive clip must stay positive
+    throw configError(`clip: expected 0 (off) or a number that is positive as float32, got ${c.clip} (0 as float32)`);
+  }
+  num('dropout', c.dropout, 0, 1, { openHi: true, float32: true });
   c.schedule = checkSchedule(c.schedule);
   int('seed', c.seed, 0, 2 ** 32 - 1);
   num('valFraction', c.valFraction, 0, 0.5);

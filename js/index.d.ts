@@ -59,7 +59,12 @@ export type Cell = 'lstm' | 'gru' | 'rnn';
  */
 export type Loss = 'xent' | 'mse' | 'mse-last';
 
-/** Training settings; all may change between calls (e.g. learning-rate schedules). */
+/**
+ * Training settings; all may change between calls (e.g. learning-rate schedules). The C core
+ * stores the numbers as float32, so each range applies to the float32 value too: 1e39 (Infinity as
+ * float32), a learningRate or epsilon of 1e-50 (0 as float32) or a beta2 of 0.99999999 (1 as
+ * float32) are rejected with LstmError 'config'.
+ */
 export interface TrainingConfig {
   /** Default `'adam'`. Changing the optimizer restarts its moments. */
   optimizer?: 'adam' | 'sgd' | 'rmsprop' | 'adagrad';
@@ -319,11 +324,11 @@ export interface CharModelConfig {
   batch?: number;
   /** Default `'adam'`. */
   optimizer?: 'adam' | 'sgd' | 'rmsprop' | 'adagrad';
-  /** Default 2e-3. */
+  /** > 0, also as float32 (see {@link TrainingConfig}). Default 2e-3. */
   learningRate?: number;
-  /** Global gradient-norm clip θ; 0 turns clipping off. Default 5. */
+  /** Global gradient-norm clip θ; 0 turns clipping off; a positive θ must be finite and positive as float32. Default 5. */
   clip?: number;
-  /** Dropout probability between layers and before the head, training only (in the C core). Default 0. */
+  /** Dropout probability between layers and before the head, training only (in the C core). In [0, 1), also as float32. Default 0. */
   dropout?: number;
   /** Default null (constant). */
   schedule?: LearningRateSchedule | null;

@@ -186,12 +186,18 @@ function intIn(name, v, lo, hi) {
   return v;
 }
 
-// A float in [lo, hi) (or (lo, hi) when openLo), finite.
+// A float in [lo, hi) (or (lo, hi) when openLo), finite. C stores it as a float32, so the value
+// C will see, Math.fround(v), must be in range too: 1e39 is Infinity as float32, 1e-50 is 0 and
+// 0.99999999 is 1. The message says so when only the float32 value is out of range.
 function floatIn(name, v, lo, hi, openLo) {
-  const ok = typeof v === 'number' && Number.isFinite(v) && (openLo ? v > lo : v >= lo) && v < hi;
-  if (!ok) {
-    const range = `${openLo ? '(' : '['}${lo}, ${hi === Infinity ? '∞' : hi})`;
+  const inRange = (x) => Number.isFinite(x) && (openLo ? x > lo : x >= lo) && x < hi;
+  const range = `${openLo ? '(' : '['}${lo}, ${hi === Infinity ? '∞' : hi})`;
+  if (typeof v !== 'number' || !inRange(v)) {
     throw configError(`${name}: expected a finite number in ${range}, got ${describe(v)}`);
+  }
+  const f = Math.fround(v);
+  if (!inRange(f)) {
+    throw configError(`${name}: expected a finite number in ${range} (as float32), got ${v} (${f} as float32)`);
   }
   return v;
 }
