@@ -256,6 +256,10 @@ async function train({ values: v, positionals }) {
       if (err instanceof LstmError && err.code === 'config' && /needed/.test(err.message)) {
         throw new UsageError(`${err.message.replace(/^CharModel\.create: /, '')} (--batch, --seq)`);
       }
+      if (err instanceof LstmError && file !== undefined && /^text: /.test(err.message)) {
+        // a problem of the file's content (e.g. one distinct character): name the file
+        throw new Error(err.message.replace(/^text: /, `text of '${file}': `));
+      }
       throw err;
     }
   }

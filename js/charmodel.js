@@ -75,6 +75,17 @@ function num(name, v, lo, hi, { openLo = false, openHi = false, float32 = false,
   return v;
 }
 
+/** Throws if text has a lone surrogate (not well-formed UTF-16): it is not a character. */
+function checkWellFormed(name, text, makeError) {
+  if (typeof text.isWellFormed === 'function' && text.isWellFormed()) return text;
+  const i = text.search(/\p{Cs}/u); // in a /u regex only unpaired surrogates are code points Cs
+  if (i >= 0) {
+    const hex = text.charCodeAt(i).toString(16).toUpperCase();
+    throw makeError(`${name}: expected well-formed UTF-16 (Unicode text), got a lone surrogate U+${hex} at index ${i}`);
+  }
+  return text;
+}
+
 function oneOf(name, v, choices, makeError = configError) {
   if (!choices.includes(v)) {
     throw makeError(`${name}: expected one of ${choices.map((c) => `'${c}'`).join(', ')}, got ${describe(v)}`);
@@ -129,6 +140,12 @@ function fingerprint(text) {
     n++;
   }
   return { chars: n, fnv: (h >>> 0).toString(16).padStart(8, '0') };
+}
+
+/** A character for a one-line message: 'a', or U+000A when it is not visible. */
+function showChar(ch) {
+  return /^[\p{L}\p{M}\p{N}\p{P}\p{S}]$/u.test(ch) ? `'${ch}'`
+    : `U+${ch.codePointAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
 }
 
 /** Sorted distinct code points of the text, as one-symbol strings. */
@@ -291,8 +308,10 @@ export class CharModel {
     } else {
       corpus = null;
       if (typeof text !== 'string') throw configError(`text: expected a string, got ${describe(text)}`);
+      checkWellFormed('text', text, configError);
     }
     const vocab = vocabularyOf(text);
+    const distinct = vocab.length;
     let unknownId = -1, unknownAdded = false;
     if (config.unknown === 'map') {
       unknownId = vocab.indexOf(UNKNOWN_CHAR);
@@ -304,6 +323,10 @@ export class CharModel {
     // the split is checked before paying for the Network
     const index = new Map(vocab.map((ch, i) => [ch.codePointAt(0), i]));
     const data = splitData(encodeAll(text, index), config, 'CharModel.create');
+    if (vocab.length < 2) { // the Network's softmax needs 2 classes (unknown: 'map' adds one)
+      throw configError(`text: expected at least 2 distinct characters, got ${distinct}` +
+        `${distinct ? ` (${showChar(vocab[0])})` : ''}`);
+    }
     const state = { config, vocab, unknownId, unknownAdded, fingerprint: fingerprint(text), corpus, text, data };
     const V = vocab.length;
     const net = await Network.create({
@@ -469,6 +492,7 @@ export class CharModel {
       ids = d.ids.subarray(d.nTrain);
     } else {
       if (typeof text !== 'string') throw argError(`text: expected a string, got ${describe(text)}`);
+      checkWellFormed('text', text, argError);
       ({ ids, skipped } = this.#encode(text));
       if (ids.length < 2) throw argError(`evaluate: text has ${ids.length} known characters; at least 2 are needed`);
     }
@@ -561,6 +585,7 @@ export class CharModel {
     };
     if (typeof o.greedy !== 'boolean') throw argError(`greedy: expected true or false, got ${describe(o.greedy)}`);
     if (typeof o.prime !== 'string') throw argError(`prime: expected a string, got ${describe(o.prime)}`);
+    checkWellFormed('prime', o.prime, argError);
     if (o.seed !== undefined) int('seed', o.seed, 0, 2 ** 32 - 1, argError);
     if (o.temperature === 0) o.greedy = true;
     return o;

@@ -339,14 +339,19 @@ export interface CharModelConfig {
   /**
    * Characters the vocabulary does not have (in a prime, an evaluated or inspected text):
    * `'skip'` (default) drops them; `'map'` reads them as one reserved symbol, U+FFFD, added to the
-   * vocabulary (or the text's own U+FFFD). The reserved symbol is never sampled. Never an error.
+   * vocabulary (or the text's own U+FFFD). The reserved symbol is never sampled. Not an error;
+   * but a lone surrogate (malformed UTF-16) in any text or prime is: LstmError 'arg'.
    */
   unknown?: 'skip' | 'map';
 }
 
 /** Options of {@link CharModel.create}: the config plus the text. */
 export interface CharModelOptions extends CharModelConfig {
-  /** The training text. Without it, `defaultCorpus(corpus)` (the built-in English-like corpus). */
+  /**
+   * The training text. Without it, `defaultCorpus(corpus)` (the built-in English-like corpus).
+   * Must be well-formed UTF-16 (a lone surrogate is LstmError 'config' naming its index) and have
+   * at least 2 distinct characters (with unknown 'skip').
+   */
   text?: string;
   /** Which built-in corpus, when there is no text. Default `{seed: 1, chars: 200000}`. */
   corpus?: { seed?: number; chars?: number };
@@ -366,7 +371,7 @@ export interface SampleOptions {
   topP?: number;
   /** Always take the most probable character (ties: the lower id). Default false. */
   greedy?: boolean;
-  /** Text read before generating (unknown characters per the `unknown` policy). Default: a newline, else a space, else the first symbol. */
+  /** Text read before generating (unknown characters per the `unknown` policy; a lone surrogate is LstmError 'arg'). Default: a newline, else a space, else the first symbol. */
   prime?: string;
   /** Seeds a fresh PRNG for this call. Without it the model's own sampler PRNG continues (and is saved by save()). */
   seed?: number;
@@ -441,8 +446,9 @@ export class CharModel {
 
   /**
    * Builds the vocabulary (sorted code points) and the train/validation split, and creates the
-   * Network. Rejects with LstmError 'config' for a bad option or a text too short for
-   * batch × seqLength + 1 training characters.
+   * Network. Rejects with LstmError 'config' for a bad option, a text too short for
+   * batch × seqLength + 1 training characters, a text with fewer than 2 distinct characters, or
+   * a text with a lone surrogate.
    */
   static create(options?: CharModelOptions): Promise<CharModel>;
 
@@ -465,6 +471,7 @@ export class CharModel {
   /**
    * Mean cross-entropy of every next character (float64) over the validation part, or over `text`.
    * Reads up to 16 parallel pieces from zero states on the predict state (reset before and after).
+   * A `text` with a lone surrogate is LstmError 'arg'.
    */
   evaluate(text?: string): Evaluation;
 
