@@ -23,7 +23,7 @@
 //
 // Legend: B batch (streams), T seqLength, V vocabulary, S characters per stream, E eval streams.
 
-import { Network, KIND } from './network.js';
+import { Network, KIND, WASM } from './network.js';
 import { LstmError, describe, argError, configError } from './errors.js';
 import { Rng } from './rng.js';
 import { defaultCorpus } from './corpus.js';
@@ -391,24 +391,27 @@ export class CharModel {
 
   // ---- properties
 
+  // Every getter but `disposed` throws LstmError 'disposed' after dispose(), as Network's do.
+
   /** The vocabulary: characters (one code point each) by id. A copy. */
-  get vocab() { return this.#vocab.slice(); }
+  get vocab() { this.#live('vocab'); return this.#vocab.slice(); }
   /** Training steps done. */
-  get step() { return this.#step; }
+  get step() { this.#live('step'); return this.#step; }
   /** Epochs completed (an epoch ends when every stream has been read once). */
-  get epoch() { return this.#epoch; }
+  get epoch() { this.#live('epoch'); return this.#epoch; }
   /** The configuration (defaults filled in). Frozen. */
-  get config() { return this.#config; }
+  get config() { this.#live('config'); return this.#config; }
   /** The underlying Network (advanced use: parameters, trainingConfig). */
-  get network() { return this.#net; }
+  get network() { this.#live('network'); return this.#net; }
   get disposed() { return this.#net.disposed; }
   /** The id of the reserved unknown symbol (unknown: 'map'), or -1. */
-  get unknownId() { return this.#unknownId; }
+  get unknownId() { this.#live('unknownId'); return this.#unknownId; }
   /** The learning rate of the next step (after the schedule). */
-  get learningRate() { return this.#lrAt(this.#step); }
+  get learningRate() { this.#live('learningRate'); return this.#lrAt(this.#step); }
 
   /** Sizes of the data split and the reading position; null when the training text is not known. */
   get data() {
+    this.#live('data');
     const d = this.#dataOrNull();
     if (!d) return null;
     return {
@@ -425,8 +428,10 @@ export class CharModel {
    * before each update). onProgress({step, epoch, loss, learningRate}) is called after each step.
    * A step rejected by the Network (LstmError 'nonfinite') leaves the model as it was and throws.
    */
-  trainSteps(n, { onProgress } = {}) {
+  trainSteps(n, options) {
+    this.#live('trainSteps');
     int('n', n, 0, 2 ** 31 - 1, argError);
+    const { onProgress } = options === undefined ? {} : checkKeys('trainSteps options', options, ['onProgress'], argError);
     if (onProgress !== undefined && typeof onProgress !== 'function') {
       throw argError(`onProgress: expected a function, got ${describe(onProgress)}`);
     }
@@ -437,6 +442,7 @@ export class CharModel {
     const x = this.#inputs, y = this.#targets, ids = d.ids;
     const losses = [];
     for (let i = 0; i < n; i++) {
+      if (i > 0) this.#live('trainSteps'); // onProgress may have disposed the model
       const learningRate = this.#applySchedule();
       for (let b = 0; b < B; b++) { // stream b, chunk k: ids[b·S + k·T ...]
         const at = b * d.S + this.#chunk * T;
@@ -483,6 +489,7 @@ export class CharModel {
    * @returns {{loss: number, bitsPerChar: number, perplexity: number, chars: number, skipped: number}}
    */
   evaluate(text) {
+    this.#live('evaluate');
     let ids, skipped = 0;
     if (text === undefined) {
       const d = this.#dataOrThrow('evaluate');
@@ -541,8 +548,9 @@ export class CharModel {
    * included). See stream() for the options.
    */
   sample(options) {
+    this.#live('sample');
     let s = '';
-    for (const ch of this.stream(options)) s += ch;
+    for (const ch of this.#generate(this.#sampleOptions('sample', options))) s += ch;
     return s;
   }
 
@@ -554,14 +562,17 @@ export class CharModel {
    * Starting another stream, sample() or evaluate() invalidates this iterator.
    */
   stream(options) {
-    return this.#generate(this.#sampleOptions(options));
+    // checked here, at the call; only the generator's body runs lazily
+    this.#live('stream');
+    return this.#generate(this.#sampleOptions('stream', options));
   }
 
   /** stream() as an async iterator that yields to the event loop every `yieldEvery` (64) characters. */
-  streamAsync(options = {}) {
+  streamAsync(options) {
+    this.#live('streamAsync');
     const { yieldEvery = 64, ...rest } = plainObject(options) ? options : {};
     int('yieldEvery', yieldEvery, 1, 2 ** 31 - 1, argError);
-    const o = this.#sampleOptions(plainObject(options) ? rest : options);
+    const o = this.#sampleOptions('streamAsync', plainObject(options) ? rest : options);
     const gen = this.#generate(o);
     return (async function* () {
       let i = 0;
@@ -572,8 +583,8 @@ export class CharModel {
     })();
   }
 
-  #sampleOptions(options = {}) {
-    checkKeys('sample options', options, SAMPLE_KEYS, argError);
+  #sampleOptions(what, options = {}) {
+    checkKeys(`${what} options`, options, SAMPLE_KEYS, argError);
     const o = {
       length: int('length', options.length ?? 200, 0, 2 ** 31 - 1, argError),
       temperature: num('temperature', options.temperature ?? 1, 0, Infinity, { makeError: argError }),
@@ -597,6 +608,7 @@ export class CharModel {
     const masked = this.#unknownAdded ? this.#unknownId : -1;
     const p = new Float64Array(V), order = new Int32Array(V);
     if (o.length === 0) return;
+    this.#live('stream'); // disposed between stream() and the first next()
     const owner = ++this.#owner;
     net.resetState('predict');
     let { ids } = this.#encode(o.prime);
@@ -618,6 +630,7 @@ export class CharModel {
         throw argError('stream: another stream, sample() or evaluate() used this model\'s predict state ' +
           'since this stream started; start a new stream');
       }
+      this.#live('stream');
       next[0] = id;
       logits = net.predict(next, { batch: 1, steps: 1, lastOnly: true });
     }
@@ -640,8 +653,10 @@ export class CharModel {
    * are LSTM i f g o c h, GRU r z n h, RNN h. get(step, channel) is the H values at one step.
    */
   inspect(text, options = {}) {
+    this.#live('inspect');
     checkKeys('inspect options', options, ['layer'], argError);
     if (typeof text !== 'string') throw argError(`text: expected a string, got ${describe(text)}`);
+    checkWellFormed('text', text, argError);
     const { ids, chars } = this.#encode(text, true);
     if (ids.length === 0) throw argError('inspect: text has no known characters');
     const L = this.#config.layers;
@@ -670,7 +685,9 @@ export class CharModel {
    * Network.save), and in the meta the config, vocabulary, step, data position and sampler PRNG.
    * includeText (default false) stores the training text too, so load() needs no `text`.
    */
-  save({ includeText = false } = {}) {
+  save(options) {
+    this.#live('save');
+    const { includeText = false } = options === undefined ? {} : checkKeys('save options', options, ['includeText'], argError);
     if (typeof includeText !== 'boolean') throw argError(`includeText: expected true or false, got ${describe(includeText)}`);
     const char = {
       version: META_VERSION, config: { ...this.#config }, vocab: this.#vocab, unknownId: this.#unknownId,
@@ -691,6 +708,17 @@ export class CharModel {
   }
 
   // ---- internals
+
+  // Every public method and getter (but `disposed`) starts here, so that errors name it, not the
+  // Network call it makes.
+  #live(what) {
+    if (this.#net.disposed) throw new LstmError('disposed', `${what}: this CharModel was disposed`);
+    const trap = this.#net[WASM]?.trap;
+    if (trap) {
+      throw new LstmError('trap', `${what}: this CharModel's WebAssembly instance trapped earlier ` +
+        `(${trap.message}) and cannot be used: create or load a new one`);
+    }
+  }
 
   // {ids, skipped[, chars]}: the code points of text as ids under the unknown policy.
   #encode(text, withChars = false) {
@@ -717,7 +745,6 @@ export class CharModel {
   }
 
   #dataOrThrow(what) {
-    this.#net.config; // throws 'disposed' first
     const d = this.#dataOrNull();
     if (!d) {
       throw argError(`${what}: this model was loaded without its training text: pass it to ` +

@@ -19,7 +19,7 @@ export type LstmErrorCode =
   | 'nonfinite'
   /** An invalid configuration value (Network.create, setTrainingConfig). */
   | 'config'
-  /** The Network was disposed. */
+  /** The Network or CharModel was disposed (the message names the method or getter called). */
   | 'disposed'
   /** The model's WebAssembly instance trapped (a bug in wasm-lstm): it cannot be used any more. */
   | 'trap';
@@ -462,7 +462,8 @@ export class CharModel {
 
   /**
    * n optimisation steps on consecutive chunks. Returns the n train losses (nats per character,
-   * before each update). `onProgress` is called after every step.
+   * before each update). `onProgress` is called after every step. `options` is an object or
+   * undefined (null or an unknown key: LstmError 'arg').
    */
   trainSteps(n: number, options?: {
     onProgress?: (progress: { step: number; epoch: number; loss: number; learningRate: number }) => void;
@@ -480,6 +481,7 @@ export class CharModel {
 
   /**
    * The same characters one at a time: one single-step Network.predict each (O(1) per character).
+   * The options (and dispose) are checked at the call, not at the first next().
    * Starting another stream, sample() or evaluate() makes this iterator throw LstmError 'arg'.
    */
   stream(options?: SampleOptions): Generator<string, void, undefined>;
@@ -496,11 +498,15 @@ export class CharModel {
   /**
    * The model as a file: Network.save of kind 'char' (parameters, optimizer moments, train state,
    * C RNG) with the config, vocabulary, step, data position and sampler PRNG in its meta.
-   * `includeText` (default false) stores the training text too.
+   * `includeText` (default false) stores the training text too. `options` is an object or
+   * undefined (null or an unknown key: LstmError 'arg').
    */
   save(options?: { includeText?: boolean }): Uint8Array;
 
-  /** Frees the Network. Later calls throw LstmError 'disposed'. */
+  /**
+   * Frees the Network. Later calls of every method and getter but `disposed` throw LstmError
+   * 'disposed' naming it (`sample: this CharModel was disposed`). Idempotent.
+   */
   dispose(): void;
 
   /** The vocabulary: one character (code point) per id. A copy. */
@@ -519,6 +525,7 @@ export class CharModel {
   readonly learningRate: number;
   /** The split and reading position; null when loaded without the training text. */
   readonly data: CharData | null;
+  /** Whether dispose() was called. Never throws. */
   readonly disposed: boolean;
 }
 
