@@ -168,7 +168,7 @@ lstm_model* lstm_new(const lstm_config* cfg, int* status) {
 
 void lstm_free(lstm_model* m) {
   if (!m) return;
-  free(m->params), free(m->grads), free(m->mom[0]), free(m->mom[1]), free(m->ws);
+  free(m->params), free(m->grads), free(m->mom_block), free(m->ws);
   for (int s = 0; s < 2; s++) free(m->st[s].h), free(m->st[s].c);
   free(m);
 }
@@ -221,7 +221,6 @@ typedef struct {
   float* X0;       /* dense input, time-major (TB, I) */
   int32_t* tok;    /* token input, time-major (TB) */
   int32_t* tgt;    /* class targets, time-major (TB) */
-  float* ytgt;     /* regression targets, time-major (TB or B, O) */
   float* Y;        /* head outputs (rows, O) */
   float *hX, *hMk; /* the head's dropped input and mask (TB, H), with dropout */
   float *dHa, *dHb;/* (TB, H) ping-pong: gradient arriving at a layer's outputs / leaving its input */
@@ -241,13 +240,16 @@ static uint64_t carve(uint64_t* off, uint64_t n) { /* floats, 16-byte aligned */
   return at;
 }
 
-/* Lays out the workspace for (B, T); with base == NULL only measures it. */
-static uint64_t ws_layout(const lstm_model* m, int B, int T, float* base, ws_t* w) {
+/* Lays out the workspace for (B, T), with the backward pass's buffers only when `backward`; with
+ * base == NULL only measures it. */
+static uint64_t ws_layout(const lstm_model* m, int B, int T, int backward, float* base, ws_t* w) {
   const lstm_config* c = &m->cfg;
   uint64_t H = (uint64_t)c->hidden, GH = (uint64_t)m->G * H, TB = (uint64_t)T * (uint64_t)B, O = (uint64_t)c->output;
   uint64_t I = (uint64_t)c->input, off = 0;
-  uint64_t maxin = I > H ? I : H;
-  int dense = c->input_kind == LSTM_INPUT_DENSE, drop = m->tc.dropout > 0.0f;
+  int dense = c->input_kind == LSTM_INPUT_DENSE, drop = backward && m->tc.dropout > 0.0f;
+  /* widest input whose weights or activations get transposed: token input never is (its
+   * gradient is a scatter-add, and nothing flows back into token ids) */
+  uint64_t maxin = dense && I > H ? I : H;
   ws_t tmp;
   if (!w) w = &tmp;
 #define AT(n) (base ? base + (size_t)carve(&off, (n)) : (carve(&off, (n)), (float*)NULL))
@@ -265,9 +267,12 @@ static uint64_t ws_layout(const lstm_model* m, int B, int T, float* base, ws_t* 
   w->hMk = drop ? AT(TB * H) : NULL;
   w->X0 = dense ? AT(TB * I) : NULL;
   w->tok = dense ? NULL : (int32_t*)AT(TB);
-  w->tgt = c->loss == LSTM_LOSS_XENT ? (int32_t*)AT(TB) : NULL;
-  w->ytgt = c->loss == LSTM_LOSS_XENT ? NULL : AT(TB * O);
+  w->tgt = backward && c->loss == LSTM_LOSS_XENT ? (int32_t*)AT(TB) : NULL;
   w->Y = AT(TB * O);
+  if (!backward) {
+    w->dHa = w->dHb = w->dup = w->WyT = w->dh = w->dc = w->dhr = w->Wt = w->Xt = NULL;
+    return off;
+  }
   w->dHa = c->layers > 1 ? AT(TB * H) : NULL; /* ping-pong between layers; the top layer needs none */
   w->dHb = c->layers > 2 ? AT(TB * H) : NULL;
   w->dup = AT((uint64_t)B * H);
@@ -282,9 +287,9 @@ static uint64_t ws_layout(const lstm_model* m, int B, int T, float* base, ws_t* 
   return off;
 }
 
-static int ws_prepare(lstm_model* m, int B, int T, ws_t* w) {
+static int ws_prepare(lstm_model* m, int B, int T, int backward, ws_t* w) {
   if (B < 1 || T < 1 || (int64_t)B * T > (1 << 24)) return LSTM_ERR_ARG;
-  uint64_t need = ws_layout(m, B, T, NULL, NULL);
+  uint64_t need = ws_layout(m, B, T, backward, NULL, NULL);
   if (need * sizeof(float) > ((uint64_t)1 << 30)) return LSTM_ERR_NOMEM; /* wasm memory is 1 GB */
   if (need > m->ws_cap) {
     float* p = malloc((size_t)need * sizeof(float));
@@ -292,7 +297,7 @@ static int ws_prepare(lstm_model* m, int B, int T, ws_t* w) {
     free(m->ws);
     m->ws = p, m->ws_cap = (size_t)need;
   }
-  ws_layout(m, B, T, m->ws, w);
+  ws_layout(m, B, T, backward, m->ws, w);
   return LSTM_OK;
 }
 
@@ -617,7 +622,7 @@ static int compute_gradients(lstm_model* m, const void* inputs, const void* targ
   if (!m || !inputs || !targets) return LSTM_ERR_ARG;
   ws_t w;
   const state_t* from = NULL;
-  int st = ws_prepare(m, B, T, &w);
+  int st = ws_prepare(m, B, T, 1, &w);
   if (st == LSTM_OK) st = check_tokens(m, inputs, B, T);
   if (st == LSTM_OK) st = check_targets(m, targets, B, T);
   if (st == LSTM_OK) st = state_begin(m, LSTM_STATE_TRAIN, B, advance, &from, fresh);
@@ -653,14 +658,33 @@ static int compute_gradients(lstm_model* m, const void* inputs, const void* targ
 }
 
 /* ---- optimizer ------------------------------------------------------------------------------ */
-static int ensure_moments(lstm_model* m) {
-  int need = lstm__moment_count(m->tc.optimizer);
-  for (int i = 0; i < need; i++)
-    if (!m->mom[i]) {
-      m->mom[i] = calloc((size_t)m->P, sizeof(float));
-      if (!m->mom[i]) return LSTM_ERR_NOMEM;
-    }
+/* Allocates the optimizer's moment buffers if missing; *fresh gets a bit per buffer allocated now,
+ * so that a call that fails later can give them back (drop_moments) and leave memory as it was. */
+int lstm__alloc_moments(lstm_model* m, int k, int zero) {
+  size_t n = (size_t)k * (size_t)m->P;
+  float* b = zero ? calloc(n, sizeof(float)) : malloc(n * sizeof(float));
+  if (!b) return LSTM_ERR_NOMEM;
+  free(m->mom_block);
+  m->mom_block = b;
+  m->mom[0] = b, m->mom[1] = k == 2 ? b + m->P : NULL;
   return LSTM_OK;
+}
+
+void lstm__free_moments(lstm_model* m) {
+  free(m->mom_block);
+  m->mom_block = m->mom[0] = m->mom[1] = NULL;
+}
+
+static void drop_moments(lstm_model* m, int fresh) {
+  if (fresh) lstm__free_moments(m);
+}
+
+static int ensure_moments(lstm_model* m, int* fresh) {
+  *fresh = 0;
+  if (m->mom_block) return LSTM_OK; /* changing the optimizer frees them (lstm_set_train_config) */
+  int st = lstm__alloc_moments(m, lstm__moment_count(m->tc.optimizer), 1);
+  *fresh = st == LSTM_OK;
+  return st;
 }
 
 static void clip_gradients(lstm_model* m) {
@@ -701,9 +725,17 @@ static int all_finite(int n, const float* x) {
  * only then in place. The optimizer is elementwise, so both runs compute the same bits, and a
  * rejected update changes nothing. */
 #define UPDATE_CHUNK 1024
+static int update_with_moments(lstm_model* m);
 static int update(lstm_model* m) {
-  int st = ensure_moments(m);
+  int fresh;
+  int st = ensure_moments(m, &fresh);
   if (st != LSTM_OK) return st;
+  st = update_with_moments(m);
+  if (st != LSTM_OK) drop_moments(m, fresh);
+  return st;
+}
+
+static int update_with_moments(lstm_model* m) {
   clip_gradients(m);
   const lstm_train_config* tc = &m->tc;
   double step = m->step + 1.0;
@@ -747,8 +779,7 @@ int lstm_set_train_config(lstm_model* m, const lstm_train_config* tc) {
   int st = lstm__train_config_check(tc);
   if (st != LSTM_OK) return st;
   if (tc->optimizer != m->tc.optimizer) { /* moments of another optimizer mean nothing: restart them */
-    free(m->mom[0]), free(m->mom[1]);
-    m->mom[0] = m->mom[1] = NULL;
+    lstm__free_moments(m);
   }
   m->tc = *tc;
   return LSTM_OK;
@@ -777,17 +808,19 @@ int lstm_reset_state(lstm_model* m, int which) {
  * carried state and RNG are as they were. */
 int lstm_train(lstm_model* m, const void* inputs, const void* targets, int B, int T, float* loss) {
   if (!m) return LSTM_ERR_ARG;
-  int st = ensure_moments(m); /* before anything changes, so NOMEM leaves the model as it was */
+  int new_moments;
+  int st = ensure_moments(m, &new_moments); /* before the work, so NOMEM costs nothing */
   if (st != LSTM_OK) return st;
   uint64_t rng0 = m->rng;
   ws_t w;
   state_t fresh;
   st = compute_gradients(m, inputs, targets, B, T, FWD_TRAIN, 1, &w, &fresh, loss, NULL, NULL);
-  if (st == LSTM_OK) st = update(m);
+  if (st == LSTM_OK) st = update_with_moments(m);
   if (st == LSTM_OK) {
     state_commit(m, &w, LSTM_STATE_TRAIN, &fresh);
   } else {
     state_drop(&fresh);
+    drop_moments(m, new_moments);
     m->rng = rng0;
   }
   return st;
@@ -828,7 +861,7 @@ int lstm_predict(lstm_model* m, const void* inputs, int B, int T, int flags, flo
   ws_t w;
   const state_t* from = NULL;
   state_t fresh = {0, NULL, NULL};
-  int st = ws_prepare(m, B, T, &w);
+  int st = ws_prepare(m, B, T, 0, &w);
   if (st == LSTM_OK) st = check_tokens(m, inputs, B, T);
   if (st == LSTM_OK) st = state_begin(m, LSTM_STATE_PREDICT, B, 1, &from, &fresh);
   if (st != LSTM_OK) return st;
@@ -857,7 +890,7 @@ int lstm_inspect_channels(const lstm_model* m) {
 int lstm_inspect(lstm_model* m, const void* inputs, int B, int T, float* out) {
   if (!m || !inputs || !out) return LSTM_ERR_ARG;
   ws_t w;
-  int st = ws_prepare(m, B, T, &w);
+  int st = ws_prepare(m, B, T, 0, &w);
   if (st == LSTM_OK) st = check_tokens(m, inputs, B, T);
   if (st != LSTM_OK) return st;
   load_inputs(m, &w, inputs);

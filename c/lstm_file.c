@@ -254,15 +254,14 @@ lstm_model* lstm_load(const uint8_t* buf, int len, int* status) {
   const uint8_t* p = buf + (size_t)f.params_at;
   memcpy(m->params, p, 4 * P);
   p += 4 * P;
-  for (int i = 0; i < f.opt; i++) {
-    m->mom[i] = malloc(4 * P);
-    if (!m->mom[i]) {
+  if (f.opt) {
+    if (lstm__alloc_moments(m, f.opt, 0) != LSTM_OK) {
       lstm_free(m);
       *status = LSTM_ERR_NOMEM;
       return NULL;
     }
-    memcpy(m->mom[i], p, 4 * P);
-    p += 4 * P;
+    memcpy(m->mom_block, p, 4 * P * (size_t)f.opt);
+    p += 4 * P * (size_t)f.opt;
   }
   if (f.stateB) {
     p += 4;

@@ -30,7 +30,9 @@ struct lstm_model {
   tensor_desc tensors[LSTM_MAX_TENSORS];
   float* params;         /* (P) */
   float* grads;          /* (P) */
-  float* mom[2];         /* (P) optimizer moments, allocated when the optimizer needs them */
+  float* mom[2];         /* (P) optimizer moments: views into mom_block, NULL when absent */
+  float* mom_block;      /* (k·P) the moments the optimizer needs (k = 1 or 2), one allocation
+                            so that a request that cannot fit fails before growing memory */
   double step;           /* optimizer steps taken */
   uint64_t rng;          /* xorshift64* state */
   float last_gnorm;
@@ -46,5 +48,7 @@ uint64_t lstm__rng_seed(uint32_t seed);
 lstm_model* lstm__alloc(const lstm_config* cfg, int* status);
 int lstm__moment_count(int optimizer);
 void lstm__layout(lstm_model* m);
+int lstm__alloc_moments(lstm_model* m, int k, int zero); /* LSTM_OK or LSTM_ERR_NOMEM */
+void lstm__free_moments(lstm_model* m);
 
 #endif

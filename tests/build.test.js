@@ -40,7 +40,8 @@ function functionsOf(file) {
   return fns;
 }
 
-const F32X4_ARITH = /\bf32x4\.(add|sub|mul|div|min|max|pmin|pmax|neg|abs|sqrt)\b/g;
+// f64x2 too: sumsq accumulates squares in float64 (squares of large floats overflow float32)
+const F32X4_ARITH = /\b(?:f32x4|f64x2)\.(add|sub|mul|div|min|max|pmin|pmax|neg|abs|sqrt)\b/g;
 
 describe('build outputs', () => {
   for (const [variant, file] of Object.entries(BUILDS)) {

@@ -263,6 +263,12 @@ static void test_rejections_leave_no_trace(void) {
   int st;
   lstm_model* m = lstm_new(&c, &st);
   float x[8] = {0.1f, 0.2f, 0.3f, 0.4f, 0.5f, 0.6f, 0.7f, 0.8f}, y[4] = {0.1f, 0.2f, 0.3f, 0.4f}, l, norms[2];
+  float bad_y[4] = {0.1f, NAN, 0.3f, 0.4f};
+  double bytes0 = lstm_model_bytes(m);
+  check(lstm_train(m, x, bad_y, 2, 2, &l) == LSTM_ERR_NONFINITE && !lstm_opt_state(m, 0) && !lstm_opt_state(m, 1) &&
+            lstm_step_count(m) == 0,
+        "a rejected first step gives back the optimizer moments it allocated");
+  (void)bytes0;
   lstm_train(m, x, y, 2, 2, &l);
   float h0 = lstm_state_h(m, LSTM_STATE_TRAIN)[0];
   float nan_y[1] = {NAN};
