@@ -10,8 +10,8 @@
 // (after saving). WASM_LSTM_DEBUG=1 prints stack traces.
 
 import { parseArgs } from 'node:util';
-import { readFileSync, writeFileSync, renameSync, statSync } from 'node:fs';
-import { basename } from 'node:path';
+import { readFileSync, writeFileSync, renameSync, statSync, accessSync, constants } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import { CharModel } from '../js/charmodel.js';
 import { LstmError } from '../js/errors.js';
 
@@ -213,6 +213,27 @@ function saveModel(model, out, includeText) {
   return bytes.length;
 }
 
+// Fails early when `out` cannot be written: its directory is missing or not writable, or it is a
+// directory. Nothing is created.
+function checkWritable(out) {
+  const dir = dirname(out);
+  let st;
+  try {
+    st = statSync(dir);
+  } catch {
+    throw new Error(`cannot write '${out}': no such directory '${dir}'`);
+  }
+  if (!st.isDirectory()) throw new Error(`cannot write '${out}': '${dir}' is not a directory`);
+  try {
+    accessSync(dir, constants.W_OK);
+  } catch {
+    throw new Error(`cannot write '${out}': directory '${dir}' is not writable`);
+  }
+  let o = null;
+  try { o = statSync(out); } catch { /* a new file */ }
+  if (o && o.isDirectory()) throw new Error(`cannot write '${out}': it is a directory`);
+}
+
 // ---- train
 
 async function train({ values: v, positionals }) {
@@ -225,6 +246,7 @@ async function train({ values: v, positionals }) {
   const sampleEvery = intFlag(v, 'sample-every', 0, 2 ** 31 - 1) ?? 500;
   const out = v.out ?? 'model.bin';
   const includeText = !!v['include-text'];
+  checkWritable(out); // before training, not after an hour of it
 
   let model;
   if (v.resume !== undefined) {
