@@ -15,6 +15,7 @@
 #ifndef LSTM_KERNELS_H
 #define LSTM_KERNELS_H
 
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -84,6 +85,91 @@ static inline float k_tanh(float x) {
   float m = tsp + (s - 1.0f);
   float y = -m / (m + 2.0f);
   return k_u2f((k_f2u(y) & 0x7FFFFFFFu) | (k_f2u(x) & 0x80000000u));
+}
+
+/* ---- one element of each elementwise kernel ---------------------------------------------------
+ * The scalar twin's loop body and the SIMD twin's tail are these same functions, so the algorithm
+ * is written once. Arguments are the rows' base pointers and the unit index j. */
+
+/* LSTM forward: [i f g o] pre-activations -> activations (in place); c = f·cprev + i·g; h = o·tanh(c) */
+static inline void k_lstm_fwd_unit(float* gi, float* gf, float* gg, float* go, const float* cp, float* c,
+                                   float* h, int j) {
+  float i = k_sigmoid(gi[j]), f = k_sigmoid(gf[j]), g = k_tanh(gg[j]), o = k_sigmoid(go[j]);
+  float cj = f * cp[j] + i * g; /* c' = f ⊙ c + i ⊙ g */
+  gi[j] = i, gf[j] = f, gg[j] = g, go[j] = o;
+  c[j] = cj, h[j] = o * k_tanh(cj); /* h' = o ⊙ tanh(c') */
+}
+
+/* LSTM backward (see K_DECL_LSTM_BWD); reads every input of unit j before it writes (in place). */
+static inline void k_lstm_bwd_unit(const float* gi, const float* gf, const float* gg, const float* go,
+                                   const float* cp, const float* c, const float* dh, float* dc, float* di,
+                                   float* df, float* dg, float* dout, int j) {
+  float i = gi[j], f = gf[j], g = gg[j], o = go[j], t = k_tanh(c[j]);
+  float dc_ = dc[j] + (dh[j] * o) * (1.0f - t * t);
+  dout[j] = (dh[j] * t) * (o * (1.0f - o));
+  di[j] = (dc_ * g) * (i * (1.0f - i));
+  df[j] = (dc_ * cp[j]) * (f * (1.0f - f));
+  dg[j] = (dc_ * i) * (1.0f - g * g);
+  dc[j] = dc_ * f;
+}
+
+/* GRU forward: x rows [r z n] (in: x Wx + bx; out: activations), gh rows [r z n] = h Wh + bh */
+static inline void k_gru_fwd_unit(float* xr, float* xz, float* xn, const float* hr, const float* hz,
+                                  const float* hn, const float* hp, float* h, int j) {
+  float r = k_sigmoid(xr[j] + hr[j]);
+  float z = k_sigmoid(xz[j] + hz[j]);
+  float n = k_tanh(xn[j] + r * hn[j]);
+  xr[j] = r, xz[j] = z, xn[j] = n;
+  h[j] = (1.0f - z) * n + z * hp[j];
+}
+
+/* GRU backward (see K_DECL_GRU_BWD): a = activations [r z n], hn = gh's n block, H the block
+ * stride of dgx / dgh; reads every input of unit j before it writes (in place). */
+static inline void k_gru_bwd_unit(const float* a, const float* hn, const float* hp, const float* dh, float* dgx,
+                                  float* dgh, float* dhp, int H, int j) {
+  float r = a[j], z = a[H + j], n = a[2 * H + j], ghn = hn[j], d = dh[j];
+  float dn = (d * (1.0f - z)) * (1.0f - n * n);
+  float dz = (d * (hp[j] - n)) * (z * (1.0f - z));
+  float dr = (dn * ghn) * (r * (1.0f - r));
+  dgx[j] = dr, dgx[H + j] = dz, dgx[2 * H + j] = dn;
+  dgh[j] = dr, dgh[H + j] = dz, dgh[2 * H + j] = dn * r;
+  dhp[j] = d * z;
+}
+
+/* Optimizers, element k (see K_DECL_ADAM etc.); decay first, as PyTorch's AdamW. */
+static inline void k_adam_elem(float* p, const float* g, float* m, float* v, float a, float b1, float b2,
+                               float rb2, float eps, float lrwd, int k) {
+  float mk = b1 * m[k] + (1.0f - b1) * g[k];
+  float vk = b2 * v[k] + (1.0f - b2) * (g[k] * g[k]);
+  m[k] = mk, v[k] = vk;
+  float pk = p[k] - lrwd * p[k];
+  p[k] = pk - (a * mk) / (sqrtf(vk) * rb2 + eps);
+}
+static inline void k_sgd_elem(float* p, const float* g, float* m, float lr, float mu, float lrwd, int k) {
+  float mk = mu * m[k] + g[k];
+  m[k] = mk;
+  float pk = p[k] - lrwd * p[k];
+  p[k] = pk - lr * mk;
+}
+static inline void k_rmsprop_elem(float* p, const float* g, float* v, float lr, float rho, float eps, float lrwd,
+                                  int k) {
+  float vk = rho * v[k] + (1.0f - rho) * (g[k] * g[k]);
+  v[k] = vk;
+  float pk = p[k] - lrwd * p[k];
+  p[k] = pk - (lr * g[k]) / (sqrtf(vk) + eps);
+}
+static inline void k_adagrad_elem(float* p, const float* g, float* v, float lr, float eps, float lrwd, int k) {
+  float vk = v[k] + g[k] * g[k];
+  v[k] = vk;
+  float pk = p[k] - lrwd * p[k];
+  p[k] = pk - (lr * g[k]) / (sqrtf(vk) + eps);
+}
+
+/* The largest of a row (softmax's shift), identical in both twins. */
+static inline float k_row_max(int O, const float* x) {
+  float mx = x[0];
+  for (int k = 1; k < O; k++) mx = x[k] > mx ? x[k] : mx;
+  return mx;
 }
 
 /* Kernels stay real functions (not inlined into the model code), so that profiles name them and

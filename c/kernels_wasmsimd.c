@@ -214,12 +214,7 @@ K_DECL_LSTM_FWD(wasmsimd) {
       ST(gi + j, i), ST(gf + j, f), ST(gg + j, g), ST(go + j, o);
       ST(cb + j, cj), ST(hb + j, MUL(o, v_tanh(cj)));
     }
-    for (; j < H; j++) {
-      float i = k_sigmoid(gi[j]), f = k_sigmoid(gf[j]), g = k_tanh(gg[j]), o = k_sigmoid(go[j]);
-      float cj = f * cp[j] + i * g;
-      gi[j] = i, gf[j] = f, gg[j] = g, go[j] = o;
-      cb[j] = cj, hb[j] = o * k_tanh(cj);
-    }
+    for (; j < H; j++) k_lstm_fwd_unit(gi, gf, gg, go, cp, cb, hb, j);
   }
 }
 
@@ -242,15 +237,7 @@ K_DECL_LSTM_BWD(wasmsimd) {
       ST(dg + j, MUL(MUL(dc_, i), SUB(one, MUL(g, g))));
       ST(dcb + j, MUL(dc_, f));
     }
-    for (; j < H; j++) {
-      float i = gi[j], f = gf[j], g = gg[j], o = go[j], tj = k_tanh(cb[j]);
-      float dc_ = dcb[j] + (dhb[j] * o) * (1.0f - tj * tj);
-      dout[j] = (dhb[j] * tj) * (o * (1.0f - o));
-      di[j] = (dc_ * g) * (i * (1.0f - i));
-      df[j] = (dc_ * cp[j]) * (f * (1.0f - f));
-      dg[j] = (dc_ * i) * (1.0f - g * g);
-      dcb[j] = dc_ * f;
-    }
+    for (; j < H; j++) k_lstm_bwd_unit(gi, gf, gg, go, cp, cb, dhb, dcb, di, df, dg, dout, j);
   }
 }
 
@@ -271,13 +258,7 @@ K_DECL_GRU_FWD(wasmsimd) {
       ST(xr + j, r), ST(xz + j, z), ST(xn + j, n);
       ST(hb + j, ADD(MUL(SUB(one, z), n), MUL(z, LD(hp + j))));
     }
-    for (; j < H; j++) {
-      float r = k_sigmoid(xr[j] + hr[j]);
-      float z = k_sigmoid(xz[j] + hz[j]);
-      float n = k_tanh(xn[j] + r * hn[j]);
-      xr[j] = r, xz[j] = z, xn[j] = n;
-      hb[j] = (1.0f - z) * n + z * hp[j];
-    }
+    for (; j < H; j++) k_gru_fwd_unit(xr, xz, xn, hr, hz, hn, hp, hb, j);
   }
 }
 
@@ -300,15 +281,7 @@ K_DECL_GRU_BWD(wasmsimd) {
       ST(yr + j, dr), ST(yr + H + j, dz), ST(yr + 2 * H + j, MUL(dn, r));
       ST(dhp + j, MUL(dj, z));
     }
-    for (; j < H; j++) {
-      float r = ar[j], z = az[j], n = an[j], ghn = hn[j];
-      float dn = (d[j] * (1.0f - z)) * (1.0f - n * n);
-      float dz = (d[j] * (hp[j] - n)) * (z * (1.0f - z));
-      float dr = (dn * ghn) * (r * (1.0f - r));
-      xr[j] = dr, xr[H + j] = dz, xr[2 * H + j] = dn;
-      yr[j] = dr, yr[H + j] = dz, yr[2 * H + j] = dn * r;
-      dhp[j] = d[j] * z;
-    }
+    for (; j < H; j++) k_gru_bwd_unit(ar, hn, hp, d, xr, yr, dhp, H, j);
   }
 }
 
@@ -329,12 +302,6 @@ K_DECL_RNN_BWD(wasmsimd) {
 }
 
 /* ---- softmax ------------------------------------------------------------------------------- */
-static float v_row_max(int O, const float* x) {
-  float mx = x[0];
-  for (int k = 1; k < O; k++) mx = x[k] > mx ? x[k] : mx;
-  return mx;
-}
-
 static float v_row_expsum(int O, const float* x, float mx, float* e) {
   f4 s = SPLAT(0.0f), m = SPLAT(mx);
   int k = 0;
@@ -369,7 +336,7 @@ K_DECL_SOFTMAX_XENT(wasmsimd) {
       for (int k = 0; k < O; k++) d[k] = 0.0f;
       continue;
     }
-    float mx = v_row_max(O, x);
+    float mx = k_row_max(O, x);
     float xy = x[y];
     float sum = v_row_expsum(O, x, mx, d);
     loss += (double)logf(sum) - (double)(xy - mx);
@@ -383,7 +350,7 @@ K_DECL_SOFTMAX(wasmsimd) {
   for (int r = 0; r < N; r++) {
     const float* x = in + (size_t)r * O;
     float* y = out + (size_t)r * O;
-    float mx = v_row_max(O, x);
+    float mx = k_row_max(O, x);
     v_scale(O, y, 1.0f / v_row_expsum(O, x, mx, y));
   }
 }
@@ -416,14 +383,7 @@ K_DECL_ADAM(wasmsimd) {
     pk = SUB(pk, MUL(vwd, pk));
     ST(p + k, SUB(pk, DIV(MUL(va, mk), ADD(MUL(wasm_f32x4_sqrt(vk), vrb2), veps))));
   }
-  float c1 = 1.0f - b1, c2 = 1.0f - b2;
-  for (; k < n; k++) {
-    float mk = b1 * m[k] + c1 * g[k];
-    float vk = b2 * v[k] + c2 * (g[k] * g[k]);
-    m[k] = mk, v[k] = vk;
-    float pk = p[k] - lrwd * p[k];
-    p[k] = pk - (a * mk) / (sqrtf(vk) * rb2 + eps);
-  }
+  for (; k < n; k++) k_adam_elem(p, g, m, v, a, b1, b2, rb2, eps, lrwd, k);
 }
 
 K_DECL_SGD(wasmsimd) {
@@ -436,12 +396,7 @@ K_DECL_SGD(wasmsimd) {
     pk = SUB(pk, MUL(vwd, pk));
     ST(p + k, SUB(pk, MUL(vlr, mk)));
   }
-  for (; k < n; k++) {
-    float mk = mu * m[k] + g[k];
-    m[k] = mk;
-    float pk = p[k] - lrwd * p[k];
-    p[k] = pk - lr * mk;
-  }
+  for (; k < n; k++) k_sgd_elem(p, g, m, lr, mu, lrwd, k);
 }
 
 K_DECL_RMSPROP(wasmsimd) {
@@ -455,13 +410,7 @@ K_DECL_RMSPROP(wasmsimd) {
     pk = SUB(pk, MUL(vwd, pk));
     ST(p + k, SUB(pk, DIV(MUL(vlr, gk), ADD(wasm_f32x4_sqrt(vk), veps))));
   }
-  float c = 1.0f - rho;
-  for (; k < n; k++) {
-    float vk = rho * v[k] + c * (g[k] * g[k]);
-    v[k] = vk;
-    float pk = p[k] - lrwd * p[k];
-    p[k] = pk - (lr * g[k]) / (sqrtf(vk) + eps);
-  }
+  for (; k < n; k++) k_rmsprop_elem(p, g, v, lr, rho, eps, lrwd, k);
 }
 
 K_DECL_ADAGRAD(wasmsimd) {
@@ -475,12 +424,7 @@ K_DECL_ADAGRAD(wasmsimd) {
     pk = SUB(pk, MUL(vwd, pk));
     ST(p + k, SUB(pk, DIV(MUL(vlr, gk), ADD(wasm_f32x4_sqrt(vk), veps))));
   }
-  for (; k < n; k++) {
-    float vk = v[k] + g[k] * g[k];
-    v[k] = vk;
-    float pk = p[k] - lrwd * p[k];
-    p[k] = pk - (lr * g[k]) / (sqrtf(vk) + eps);
-  }
+  for (; k < n; k++) k_adagrad_elem(p, g, v, lr, eps, lrwd, k);
 }
 
 #endif /* K_HAVE_SIMD */
