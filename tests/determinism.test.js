@@ -21,12 +21,10 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { simdSupported } from '../js/index.js';
 import { startServer } from '../scripts/serve.mjs';
+import { CHROMIUM, CHROMIUM_ARGS, chromiumSkip } from './chromium.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const NODE_URL = pathToFileURL(join(ROOT, 'js', 'index.js')).href;
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 /**
  * Creates a model from `spec`, trains it `steps` steps on data from a seeded xorshift, and returns
@@ -171,8 +169,7 @@ test('a child process computes the same bits', async () => {
   }
 });
 
-const SKIP = existsSync(CHROMIUM) ? false
-  : `${CHROMIUM} is not installed: skipping Node vs Chromium determinism (install it with: bash scripts/ensure-toolchain.sh chromium)`;
+const SKIP = chromiumSkip('Node vs Chromium determinism');
 if (SKIP) console.log(`# ${SKIP}`);
 
 describe('headless Chromium computes the same bits as Node (SIMD and plain builds)', { skip: SKIP, timeout: 90_000 }, () => {
@@ -184,7 +181,7 @@ describe('headless Chromium computes the same bits as Node (SIMD and plain build
     const { chromium } = await import('playwright-core');
     srv = await startServer({ port: 0 });
     profile = mkdtempSync(join(tmpdir(), 'wasm-lstm-determinism-'));
-    ctx = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: ARGS });
+    ctx = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
     page = ctx.pages()[0] ?? await ctx.newPage();
     page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
     page.on('console', (m) => {

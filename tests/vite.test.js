@@ -22,17 +22,13 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { startServer } from '../scripts/serve.mjs';
+import { CHROMIUM, CHROMIUM_ARGS, chromiumSkip } from './chromium.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const FIXTURE = join(ROOT, 'tests', 'fixtures', 'vite-app');
 const WASM = ['lstm-simd', 'lstm-plain'];
-const CHROMIUM = '/usr/bin/chromium';
-const SKIP = existsSync(CHROMIUM) ? false
-  : `${CHROMIUM} is not installed: skipping the vite build test (install it with: bash scripts/ensure-toolchain.sh chromium)`;
+const SKIP = chromiumSkip('the vite build test');
 if (SKIP) console.log(`# ${SKIP}`);
-
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 const run = promisify(execFile);
 const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -100,7 +96,7 @@ test('vite build of an app that installs wasm-lstm runs in Chromium (page and mo
       // ---- the built app in Chromium, served from dist/ only
       srv = await startServer({ root: dist, port: 0 });
       const { chromium } = await import('playwright-core');
-      ctx = await chromium.launchPersistentContext(join(tmp, 'profile'), { executablePath: CHROMIUM, headless: true, args: ARGS, timeout: 30_000 });
+      ctx = await chromium.launchPersistentContext(join(tmp, 'profile'), { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: 30_000 });
       const page = ctx.pages()[0] ?? await ctx.newPage();
       const problems = [], wasmResponses = [], workers = [];
       page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()} (${m.location()?.url ?? '?'})`); });

@@ -13,16 +13,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startServer } from '../../scripts/serve.mjs';
+import { CHROMIUM, CHROMIUM_ARGS, chromiumSkip } from '../chromium.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = join(ROOT, 'artifacts', 'screenshots');
-const SKIP = existsSync(CHROMIUM) ? false
-  : `${CHROMIUM} is not installed: skipping the browser tests (install it with: bash scripts/ensure-toolchain.sh chromium)`;
+const SKIP = chromiumSkip('the browser tests');
 if (SKIP) console.log(`# ${SKIP}`);
-
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 // The page exposes its progress as data-* attributes on <body> (status, step, startStep, restored,
 // samples, savedStep, gates, exp, expLstm, expRnn, generated, hist): the tests wait on those.
@@ -57,7 +53,7 @@ describe('demo page (web/) in headless Chromium', { skip: SKIP, timeout: 150_000
     profile = mkdtempSync(join(tmpdir(), 'wasm-lstm-chromium-'));
     try {
       ctx = await chromium.launchPersistentContext(profile, {
-        executablePath: CHROMIUM, headless: true, args: ARGS, viewport: { width: 1280, height: 900 }, acceptDownloads: true,
+        executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, viewport: { width: 1280, height: 900 }, acceptDownloads: true,
       });
     } catch (err) {
       await srv.close();
