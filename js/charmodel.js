@@ -267,7 +267,7 @@ export class CharModel {
   #chunk = 0; // next chunk within the epoch
   #rng; // the sampler's PRNG (used when sample() has no seed)
   #lrSet = NaN; // the float32 learning rate last written to the Network
-  #owner = 0; // which sampler/evaluation owns the predict state now
+  #holder = null; // the running stream whose state is in the network's predict state now
   #inputs = null;
   #targets = null;
 
@@ -514,7 +514,7 @@ export class CharModel {
     const E = Math.max(1, Math.min(EVAL_STREAMS, Math.floor(N / (4 * T))));
     const len = Math.ceil(N / E);
     const x = new Int32Array(E * T);
-    this.#owner++;
+    this.#claimPredict(null);
     net.resetState('predict');
     let total = 0;
     try {
@@ -609,7 +609,11 @@ export class CharModel {
     const p = new Float64Array(V), order = new Int32Array(V);
     if (o.length === 0) return;
     this.#live('stream'); // disposed between stream() and the first next()
-    const owner = ++this.#owner;
+    // Streams share the network's one predict state: whoever takes it over first stashes the
+    // running stream's state (O(L·H), only when streams interleave), and the stream restores it
+    // when it resumes, so interleaved streams, sample() and evaluate() do not disturb each other.
+    const me = { saved: null, stash: () => { me.saved = net.getState('predict'); } };
+    this.#claimPredict(me);
     net.resetState('predict');
     let { ids } = this.#encode(o.prime);
     if (ids.length === 0) ids = Int32Array.of(this.#startId());
@@ -626,14 +630,21 @@ export class CharModel {
       }
       yield this.#vocab[id];
       if (n + 1 === o.length) break;
-      if (this.#owner !== owner) {
-        throw argError('stream: another stream, sample() or evaluate() used this model\'s predict state ' +
-          'since this stream started; start a new stream');
-      }
       this.#live('stream');
+      if (this.#holder !== me) {
+        this.#claimPredict(me);
+        net.setState('predict', me.saved);
+      }
       next[0] = id;
       logits = net.predict(next, { batch: 1, steps: 1, lastOnly: true });
     }
+  }
+
+  // The predict state passes to `owner` (a stream, or null for evaluation); the stream holding it
+  // keeps a copy to resume from.
+  #claimPredict(owner) {
+    if (this.#holder && this.#holder !== owner) this.#holder.stash();
+    this.#holder = owner;
   }
 
   // The start symbol when there is no (known) prime: a newline, else a space, else id 0.

@@ -255,6 +255,12 @@ export class Network {
   /** Zeroes the carried state: `'train'`, `'predict'`, or both (default). */
   resetState(which?: 'train' | 'predict'): void;
 
+  /** A copy of a carried state: h (and for LSTM c) of shape (L, B, H); `batch` 0 before any call of that kind. */
+  getState(which: 'train' | 'predict'): { batch: number; h: Float32Array; c?: Float32Array };
+
+  /** Replaces a carried state with a copy of `state` (as {@link getState} returns it); the next call of that kind with the same batch continues from it. */
+  setState(which: 'train' | 'predict', state: { batch: number; h: FloatData; c?: FloatData }): void;
+
   /**
    * Forward pass continuing from the predict state (stateful generation: feed one step at a time).
    * Returns outputs (B,T,O), or (B,O) with `lastOnly`; with `softmax` (xent models) probabilities.
@@ -482,7 +488,10 @@ export class CharModel {
   /**
    * The same characters one at a time: one single-step Network.predict each (O(1) per character).
    * The options (and dispose) are checked at the call, not at the first next().
-   * Starting another stream, sample() or evaluate() makes this iterator throw LstmError 'arg'.
+   * Streams, sample() and evaluate() may interleave: each stream keeps its own recurrent state
+   * (stashed and restored only when another user of the predict state came in between). Streams
+   * without a `seed` draw from the model's one sampler PRNG, so interleaving those changes their
+   * draws; give each stream a seed for independent streams.
    */
   stream(options?: SampleOptions): Generator<string, void, undefined>;
 

@@ -341,6 +341,13 @@ function checkIds(name, v, lo, hi, what, note) {
   }
 }
 
+// 'train' | 'predict' -> the C state index
+function stateSlot(method, which) {
+  if (which === 'train') return STATE_TRAIN;
+  if (which === 'predict') return STATE_PREDICT;
+  throw argError(`${method}: which: expected 'train' or 'predict', got ${describe(which)}`);
+}
+
 function readOptions(what, options, allowed) {
   if (options === undefined) return {};
   checkKeys(`${what} options`, options, allowed, argError);
@@ -527,6 +534,52 @@ export class Network {
     }
     if (which !== 'predict') this.#check(w.call('lstm_reset_state', this.#m, STATE_TRAIN), 'resetState');
     if (which !== 'train') this.#check(w.call('lstm_reset_state', this.#m, STATE_PREDICT), 'resetState');
+  }
+
+  /**
+   * A copy of a carried state ('train' or 'predict'): `{batch, h, c}` with h (and for LSTM c) of
+   * shape (L, B, H); batch 0 (and empty arrays) before any call of that kind.
+   */
+  getState(which) {
+    const w = this.#live('getState');
+    const slot = stateSlot('getState', which);
+    const B = w.call('lstm_state_batch', this.#m, slot);
+    const n = this.#config.layers * B * this.#config.hidden;
+    const read = (fn) => {
+      const ptr = w.call(fn, this.#m, slot);
+      return B && ptr ? w.f32.slice(ptr >> 2, (ptr >> 2) + n) : new Float32Array(0);
+    };
+    const state = { batch: B, h: read('lstm_state_h') };
+    if (this.#config.cell === 'lstm') state.c = read('lstm_state_c');
+    return state;
+  }
+
+  /**
+   * Replaces a carried state with a copy of `state` (as getState returns it): the next call of that
+   * kind with the same batch continues from it. Checked whole before anything is written.
+   */
+  setState(which, state) {
+    const w = this.#live('setState');
+    const slot = stateSlot('setState', which);
+    checkKeys('state', state, ['batch', 'h', 'c'], argError);
+    const lstm = this.#config.cell === 'lstm';
+    const B = state.batch;
+    if (!Number.isInteger(B) || B < 1 || B > 2 ** 20) {
+      throw argError(`state.batch: expected an integer in [1, ${2 ** 20}], got ${describe(B)}`);
+    }
+    const n = this.#config.layers * B * this.#config.hidden;
+    const why = ` (layers ${this.#config.layers} × batch ${B} × hidden ${this.#config.hidden})`;
+    for (const key of lstm ? ['h', 'c'] : ['h']) {
+      checkData(`state.${key}`, state[key], 'floats', n, why);
+      checkFinite(`state.${key}`, state[key]);
+    }
+    if (!lstm && state.c !== undefined) {
+      throw argError(`state.c: only LSTM models have a cell state (this one is '${this.#config.cell}'), got ${describe(state.c)}`);
+    }
+    this.#check(w.call('lstm_state_set_batch', this.#m, slot, B), 'setState');
+    // after the call: it allocated, so memory may have grown and old views are detached
+    w.f32.set(state.h, w.call('lstm_state_h', this.#m, slot) >> 2);
+    if (lstm) w.f32.set(state.c, w.call('lstm_state_c', this.#m, slot) >> 2);
   }
 
   // ---- inference

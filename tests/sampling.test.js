@@ -121,17 +121,23 @@ test('streaming is O(1) per character: one predict call of one step each, after 
   assert.ok(calls.slice(1).every((c) => c[0] === 1 && c[1] === 1 && c[2] === 1 && c[3] === true));
 });
 
-test('a second stream (or sample, or evaluate) invalidates a running one instead of corrupting it', async () => {
+test('streams, sample() and evaluate() interleaved do not disturb each other', async () => {
   const m = await model();
-  const it = m.stream({ length: 50, seed: 1 });
-  it.next();
-  it.next();
-  m.sample({ length: 5 });
-  assert.throws(() => it.next(), (e) => e instanceof LstmError && e.code === 'arg' && /start a new stream/.test(e.message));
-  const it2 = m.stream({ length: 50, seed: 1 });
-  it2.next();
-  m.evaluate();
-  assert.throws(() => it2.next(), (e) => e.code === 'arg');
+  const alone = (seed) => [...m.stream({ length: 50, seed, prime: 'The ' })].join('');
+  const a0 = alone(1), b0 = alone(2), s0 = m.sample({ length: 20, seed: 3 });
+  const e0 = m.evaluate().loss;
+  const a = m.stream({ length: 50, seed: 1, prime: 'The ' }), b = m.stream({ length: 50, seed: 2, prime: 'The ' });
+  let ta = '', tb = '';
+  for (let i = 0; i < 50; i++) {
+    ta += a.next().value;
+    tb += b.next().value;
+    if (i === 10) assert.equal(m.sample({ length: 20, seed: 3 }), s0);
+    if (i === 20) assert.equal(m.evaluate().loss, e0);
+  }
+  assert.ok(a.next().done && b.next().done);
+  assert.equal(ta, a0, 'stream a changed by the others');
+  assert.equal(tb, b0, 'stream b changed by the others');
+  assert.notEqual(a0, b0);
 });
 
 test('draws follow the model\'s distribution (temperature 1) and the filtered one (top-k 3)', async () => {
