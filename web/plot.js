@@ -45,6 +45,15 @@ function fmt(v) {
   return v.toPrecision(2).replace(/0+$/, '').replace(/\.$/, '');
 }
 
+// Labels for evenly spaced ticks: as many decimals as the spacing needs (0.02 apart: 3.80, 3.82),
+// so that neighbouring labels never read the same.
+function tickFormat(ticks) {
+  const step = ticks.length > 1 ? Math.abs(ticks[1] - ticks[0]) : 1;
+  if (!(step > 0) || step >= 1 || ticks.some((v) => Math.abs(v) >= 1000)) return fmt;
+  const decimals = Math.min(6, Math.ceil(-Math.log10(step) - 1e-9));
+  return (v) => (v === 0 ? '0' : v.toFixed(decimals));
+}
+
 function supLog(e) {
   const sup = { '-': '⁻', 0: '⁰', 1: '¹', 2: '²', 3: '³', 4: '⁴', 5: '⁵', 6: '⁶', 7: '⁷', 8: '⁸', 9: '⁹' };
   return e === 0 ? '1' : `10${String(e).split('').map((ch) => sup[ch]).join('')}`;
@@ -89,20 +98,22 @@ export function chart(canvas, o) {
   const yt = o.y?.ticks ?? (ylog
     ? range(Math.ceil(ymin), Math.floor(ymax), Math.max(1, Math.ceil((ymax - ymin) / 6))).map((e) => 10 ** e)
     : niceTicks(ymin, ymax, 5));
+  const yfmt = tickFormat(yt);
   for (const v of yt) {
     const py = Math.round(Y(v)) + 0.5;
     if (py < top - 1 || py > top + ph + 1) continue;
     ctx.beginPath(); ctx.moveTo(left, py); ctx.lineTo(left + pw, py); ctx.stroke();
-    ctx.fillText(o.y?.format ? o.y.format(v) : ylog ? supLog(Math.round(Math.log10(v))) : fmt(v), left - 6, py);
+    ctx.fillText(o.y?.format ? o.y.format(v) : ylog ? supLog(Math.round(Math.log10(v))) : yfmt(v), left - 6, py);
   }
   ctx.textAlign = 'center';
   ctx.textBaseline = 'top';
   const xt = o.x?.ticks ?? niceTicks(xmin, xmax, Math.max(2, Math.floor(pw / 80)));
+  const xfmt = tickFormat(xt);
   for (const v of xt) {
     const px = Math.round(X(v)) + 0.5;
     if (px < left - 1 || px > left + pw + 1) continue;
     ctx.beginPath(); ctx.moveTo(px, top); ctx.lineTo(px, top + ph); ctx.stroke();
-    ctx.fillText(o.x?.format ? o.x.format(v) : fmt(v), px, top + ph + 5);
+    ctx.fillText(o.x?.format ? o.x.format(v) : xfmt(v), px, top + ph + 5);
   }
   ctx.strokeStyle = COLORS.axis;
   ctx.beginPath(); ctx.moveTo(left + 0.5, top); ctx.lineTo(left + 0.5, top + ph + 0.5); ctx.lineTo(left + pw, top + ph + 0.5); ctx.stroke();
