@@ -8,34 +8,12 @@ import { Network, LstmError, ERROR_CODES, readMeta } from '../js/index.js';
 import { KIND, WASM } from '../js/network.js';
 import { statusError } from '../js/errors.js';
 import * as ref from './reference.js';
+import { expectError, expectReject } from './expect.js';
 
 const B = 2, T = 4;
 const TOKENS = { cell: 'lstm', vocab: 5, hidden: 6, layers: 2, output: 5, seed: 3 };
 const DENSE = { cell: 'gru', input: 3, hidden: 4, output: 2, loss: 'mse', seed: 3 };
 const LAST = { cell: 'rnn', input: 2, hidden: 4, output: 3, loss: 'mse-last', seed: 3 };
-
-function expectError(fn, code, pattern) {
-  let err;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  assert.ok(err, `expected LstmError '${code}' matching ${pattern}, nothing was thrown`);
-  assert.ok(err instanceof LstmError, `expected LstmError, got ${err?.name}: ${err?.message}`);
-  assert.equal(err.code, code, err.message);
-  assert.match(err.message, pattern);
-  return err;
-}
-
-async function expectReject(promise, code, pattern) {
-  await assert.rejects(promise, (e) => {
-    assert.ok(e instanceof LstmError, `expected LstmError, got ${e?.name}: ${e?.message}`);
-    assert.equal(e.code, code, e.message);
-    assert.match(e.message, pattern);
-    return true;
-  });
-}
 
 // Runs each case on `net`, then one identical train + predict on `net` and `twin`: bit-equal results.
 async function casesOn(t, config, cases) {

@@ -14,6 +14,7 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { Network, LstmError } from '../js/index.js';
 import * as ref from './reference.js';
+import { expectError } from './expect.js';
 
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc');
@@ -21,20 +22,6 @@ const gc = vm.runInNewContext('gc');
 const sameBytes = (a, b) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 const MB = 2 ** 20;
 const mb = (x) => (x / MB).toFixed(2);
-
-function expectError(fn, code, pattern) {
-  let err;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  assert.ok(err, `expected LstmError '${code}', nothing was thrown`);
-  assert.ok(err instanceof LstmError, `expected LstmError, got ${err?.name}: ${err?.message}`);
-  assert.equal(err.code, code, err.message);
-  if (pattern) assert.match(err.message, pattern);
-  return err;
-}
 
 function maxAbs(params) {
   let m = 0;

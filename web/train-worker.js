@@ -82,6 +82,21 @@ async function createModel(s, customText) {
   return CharModel.create(options);
 }
 
+// A new model (fresh settings, or a file uploaded under the name `imported`) takes over: its first
+// evaluation, histogram and samples, then a save under a new key (the text is stored again).
+async function start(m, modelSettings, text, imported) {
+  adopt(m, modelSettings, text);
+  textKey = null;
+  textStored = false;
+  saveFailed = false;
+  post('ready', imported === undefined ? readyInfo(false) : { ...readyInfo(false, true), imported });
+  evaluate();
+  histogram();
+  await samples();
+  last.eval = last.hist = last.samples = performance.now();
+  await save(true);
+}
+
 function adopt(m, s, customText, { restoredHistory = null, restoredHist0 = null } = {}) {
   model?.dispose();
   sampler?.dispose();
@@ -401,16 +416,7 @@ async function handle(msg) {
           post('error', { text: `Cannot start with these settings: ${message(err)}`, reset: true });
           return;
         }
-        adopt(m, msg.settings, msg.text);
-        textKey = null;
-        textStored = false;
-        saveFailed = false;
-        post('ready', readyInfo(false));
-        evaluate();
-        histogram();
-        await samples();
-        last.eval = last.hist = last.samples = performance.now();
-        await save(true);
+        await start(m, msg.settings, msg.text);
       });
       break;
     }
@@ -473,16 +479,7 @@ async function handle(msg) {
           post('error', { text: `Cannot load ${msg.name ?? 'that file'}: ${message(err)}` });
           return;
         }
-        adopt(m, s, t);
-        textKey = null;
-        textStored = false;
-        saveFailed = false;
-        post('ready', { ...readyInfo(false, true), imported: msg.name ?? 'file' });
-        evaluate();
-        histogram();
-        await samples();
-        last.eval = last.hist = last.samples = performance.now();
-        await save(true);
+        await start(m, s, t, msg.name ?? 'file');
       });
       break;
     }
