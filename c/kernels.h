@@ -172,6 +172,42 @@ static inline float k_row_max(int O, const float* x) {
   return mx;
 }
 
+/* The row loops of softmax and softmax_xent, written once: each twin passes its own Σ e^(x − max)
+ * (which also writes the terms) and its own scaling of a row. */
+typedef float (*k_expsum_fn)(int O, const float* x, float mx, float* e);
+typedef void (*k_scale_fn)(int n, float* y, float a);
+
+static inline double k_softmax_xent_rows(int N, int O, const float* logits, const int32_t* tgt, float scale,
+                                         float* dlogits, k_expsum_fn expsum, k_scale_fn scale_row) {
+  double loss = 0.0;
+  for (int r = 0; r < N; r++) {
+    const float* x = logits + (size_t)r * O;
+    float* d = dlogits + (size_t)r * O;
+    int y = tgt[r];
+    if (y < 0) {
+      for (int k = 0; k < O; k++) d[k] = 0.0f;
+      continue;
+    }
+    float mx = k_row_max(O, x);
+    float xy = x[y];
+    float sum = expsum(O, x, mx, d);
+    loss += (double)logf(sum) - (double)(xy - mx);
+    scale_row(O, d, scale / sum);
+    d[y] -= scale;
+  }
+  return loss;
+}
+
+static inline void k_softmax_rows(int N, int O, const float* in, float* out, k_expsum_fn expsum,
+                                  k_scale_fn scale_row) {
+  for (int r = 0; r < N; r++) {
+    const float* x = in + (size_t)r * O;
+    float* y = out + (size_t)r * O;
+    float mx = k_row_max(O, x);
+    scale_row(O, y, 1.0f / expsum(O, x, mx, y));
+  }
+}
+
 /* Kernels stay real functions (not inlined into the model code), so that profiles name them and
  * tests can check each SIMD twin's instructions in the built module. */
 #if defined(__GNUC__) || defined(__clang__)

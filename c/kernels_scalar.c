@@ -74,36 +74,13 @@ static float row_expsum(int O, const float* x, float mx, float* e) {
   return (s[0] + s[1]) + (s[2] + s[3]);
 }
 
-K_DECL_SOFTMAX_XENT(scalar) {
-  double loss = 0.0;
-  for (int r = 0; r < N; r++) {
-    const float* x = logits + (size_t)r * O;
-    float* d = dlogits + (size_t)r * O;
-    int y = tgt[r];
-    if (y < 0) {
-      for (int k = 0; k < O; k++) d[k] = 0.0f;
-      continue;
-    }
-    float mx = k_row_max(O, x);
-    float xy = x[y];
-    float sum = row_expsum(O, x, mx, d);
-    loss += (double)logf(sum) - (double)(xy - mx);
-    float inv = scale / sum;
-    for (int k = 0; k < O; k++) d[k] = d[k] * inv;
-    d[y] -= scale;
-  }
-  return loss;
+static void row_scale(int n, float* y, float a) {
+  for (int k = 0; k < n; k++) y[k] = y[k] * a;
 }
 
-K_DECL_SOFTMAX(scalar) {
-  for (int r = 0; r < N; r++) {
-    const float* x = in + (size_t)r * O;
-    float* y = out + (size_t)r * O;
-    float mx = k_row_max(O, x);
-    float inv = 1.0f / row_expsum(O, x, mx, y);
-    for (int k = 0; k < O; k++) y[k] = y[k] * inv;
-  }
-}
+K_DECL_SOFTMAX_XENT(scalar) { return k_softmax_xent_rows(N, O, logits, tgt, scale, dlogits, row_expsum, row_scale); }
+
+K_DECL_SOFTMAX(scalar) { k_softmax_rows(N, O, in, out, row_expsum, row_scale); }
 
 K_DECL_SUMSQ(scalar) {
   double s[4] = {0, 0, 0, 0};

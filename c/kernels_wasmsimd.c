@@ -326,34 +326,9 @@ static void v_scale(int n, float* y, float a) {
   for (; k < n; k++) y[k] = y[k] * a;
 }
 
-K_DECL_SOFTMAX_XENT(wasmsimd) {
-  double loss = 0.0;
-  for (int r = 0; r < N; r++) {
-    const float* x = logits + (size_t)r * O;
-    float* d = dlogits + (size_t)r * O;
-    int y = tgt[r];
-    if (y < 0) {
-      for (int k = 0; k < O; k++) d[k] = 0.0f;
-      continue;
-    }
-    float mx = k_row_max(O, x);
-    float xy = x[y];
-    float sum = v_row_expsum(O, x, mx, d);
-    loss += (double)logf(sum) - (double)(xy - mx);
-    v_scale(O, d, scale / sum);
-    d[y] -= scale;
-  }
-  return loss;
-}
+K_DECL_SOFTMAX_XENT(wasmsimd) { return k_softmax_xent_rows(N, O, logits, tgt, scale, dlogits, v_row_expsum, v_scale); }
 
-K_DECL_SOFTMAX(wasmsimd) {
-  for (int r = 0; r < N; r++) {
-    const float* x = in + (size_t)r * O;
-    float* y = out + (size_t)r * O;
-    float mx = k_row_max(O, x);
-    v_scale(O, y, 1.0f / v_row_expsum(O, x, mx, y));
-  }
-}
+K_DECL_SOFTMAX(wasmsimd) { k_softmax_rows(N, O, in, out, v_row_expsum, v_scale); }
 
 K_DECL_SUMSQ(wasmsimd) {
   f4 lo = wasm_f64x2_splat(0.0), hi = wasm_f64x2_splat(0.0); /* lanes 0,1 and 2,3 in float64 */
