@@ -4,14 +4,22 @@
 
 /** Every `code` an LstmError can carry (see index.d.ts for what each means). */
 export const ERROR_CODES = Object.freeze([
-  'arg', 'nomem', 'format', 'version', 'checksum', 'nonfinite', 'config', 'disposed', 'trap',
+  'arg', 'nomem', 'format', 'version', 'checksum', 'nonfinite', 'config', 'disposed', 'trap', 'busy',
 ]);
 
 export class LstmError extends Error {
+  /**
+   * @param {string} code one of ERROR_CODES
+   * @param {string} message
+   * @param {{cause?: unknown, argument?: string}} [options] `argument`: the argument or option at
+   *   fault ('targets', 'text', 'batch', 'seqLength', ...), for programs that react to it (the CLI
+   *   maps it to its flag) without parsing the message.
+   */
   constructor(code, message, options) {
-    super(message, options);
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'LstmError';
     this.code = code;
+    this.argument = options?.argument ?? null;
   }
 }
 
@@ -56,10 +64,12 @@ export function tagOf(v) {
   return Object.prototype.toString.call(v).slice(8, -1);
 }
 
-export function argError(message) {
-  return new LstmError('arg', message);
+/** LstmError 'arg'; `argument` names the argument at fault (see LstmError). */
+export function argError(message, argument) {
+  return new LstmError('arg', message, { argument });
 }
 
-export function configError(message) {
-  return new LstmError('config', message);
+/** LstmError 'config'; `argument` names the option at fault (see LstmError). */
+export function configError(message, argument) {
+  return new LstmError('config', message, { argument });
 }

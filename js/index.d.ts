@@ -22,7 +22,10 @@ export type LstmErrorCode =
   /** The Network or CharModel was disposed (the message names the method or getter called). */
   | 'disposed'
   /** The model's WebAssembly instance trapped (a bug in wasm-lstm): it cannot be used any more. */
-  | 'trap';
+  | 'trap'
+  /** A call on a model while another call on the same model is in progress (e.g. from a getter or
+   *  callback of an argument): refused, the running call is not disturbed. */
+  | 'busy';
 
 /** The codes, in a fixed order. */
 export const ERROR_CODES: readonly LstmErrorCode[];
@@ -33,10 +36,13 @@ export const ERROR_CODES: readonly LstmErrorCode[];
  * `targets: expected Int32Array or array of integers of length 2048 (batch 32 × steps 64), got Float32Array(64)`.
  */
 export class LstmError extends Error {
-  constructor(code: LstmErrorCode, message: string, options?: { cause?: unknown });
+  constructor(code: LstmErrorCode, message: string, options?: { cause?: unknown; argument?: string });
   readonly name: 'LstmError';
   /** What kind of failure this is; see {@link LstmErrorCode}. */
   readonly code: LstmErrorCode;
+  /** The argument or option at fault (`'targets'`, `'text'`, `'batch'`, …) when one is, else null:
+   *  for programs that react to it without parsing the message. */
+  readonly argument: string | null;
 }
 
 /** Whether this WebAssembly engine supports SIMD128 (the fast build). */

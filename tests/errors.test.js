@@ -202,7 +202,7 @@ test('every C status maps to its code', () => {
   const want = [null, 'arg', 'nomem', 'format', 'version', 'checksum', 'nonfinite', 'config'];
   for (let s = 1; s < want.length; s++) assert.equal(statusError(s, 'f').code, want[s]);
   assert.equal(statusError(99, 'f').code, 'arg');
-  assert.deepEqual(ERROR_CODES, ['arg', 'nomem', 'format', 'version', 'checksum', 'nonfinite', 'config', 'disposed', 'trap']);
+  assert.deepEqual(ERROR_CODES, ['arg', 'nomem', 'format', 'version', 'checksum', 'nonfinite', 'config', 'disposed', 'trap', 'busy']);
   const e = new LstmError('arg', 'x');
   assert.ok(e instanceof Error);
   assert.equal(e.name, 'LstmError');
