@@ -87,14 +87,34 @@ static inline float k_tanh(float x) {
   return k_u2f((k_f2u(y) & 0x7FFFFFFFu) | (k_f2u(x) & 0x80000000u));
 }
 
+/* ---- gate activations: the sigmoid gates (LSTM i f o, GRU r z) use one of two functions ---------
+ *   K_ACT_SIGMOID  σ(x) = 1 / (1 + e^−x)                          (PyTorch, Keras default)
+ *   K_ACT_HARD     hard σ(x) = max(0, min(1, 0.2·x + 0.5))        (TF.js's default recurrentActivation,
+ *                                                                  Keras 2's hard_sigmoid)
+ * Backward needs only the activation a: σ' = a(1 − a); hard σ' = 0.2 where 0 < a < 1, else 0 (at the
+ * two kinks, a measure-zero set, the derivative is taken as 0). min/max are written as wasm's
+ * pmin/pmax (b < a ? b : a / a < b ? b : a), so NaN propagates and both twins agree bit for bit. */
+enum { K_ACT_SIGMOID = 0, K_ACT_HARD = 1 };
+#define K_HARD_SLOPE 0.2f
+
+static inline float k_hard_sigmoid(float x) {
+  float t = K_HARD_SLOPE * x + 0.5f;
+  t = 1.0f < t ? 1.0f : t;
+  return t < 0.0f ? 0.0f : t;
+}
+static inline float k_gate(float x, int act) { return act == K_ACT_HARD ? k_hard_sigmoid(x) : k_sigmoid(x); }
+static inline float k_gate_grad(float a, int act) {
+  return act == K_ACT_HARD ? (a > 0.0f && a < 1.0f ? K_HARD_SLOPE : 0.0f) : a * (1.0f - a);
+}
+
 /* ---- one element of each elementwise kernel ---------------------------------------------------
  * The scalar twin's loop body and the SIMD twin's tail are these same functions, so the algorithm
  * is written once. Arguments are the rows' base pointers and the unit index j. */
 
 /* LSTM forward: [i f g o] pre-activations -> activations (in place); c = f·cprev + i·g; h = o·tanh(c) */
 static inline void k_lstm_fwd_unit(float* gi, float* gf, float* gg, float* go, const float* cp, float* c,
-                                   float* h, int j) {
-  float i = k_sigmoid(gi[j]), f = k_sigmoid(gf[j]), g = k_tanh(gg[j]), o = k_sigmoid(go[j]);
+                                   float* h, int j, int act) {
+  float i = k_gate(gi[j], act), f = k_gate(gf[j], act), g = k_tanh(gg[j]), o = k_gate(go[j], act);
   float cj = f * cp[j] + i * g; /* c' = f ⊙ c + i ⊙ g */
   gi[j] = i, gf[j] = f, gg[j] = g, go[j] = o;
   c[j] = cj, h[j] = o * k_tanh(cj); /* h' = o ⊙ tanh(c') */
@@ -103,21 +123,21 @@ static inline void k_lstm_fwd_unit(float* gi, float* gf, float* gg, float* go, c
 /* LSTM backward (see K_DECL_LSTM_BWD); reads every input of unit j before it writes (in place). */
 static inline void k_lstm_bwd_unit(const float* gi, const float* gf, const float* gg, const float* go,
                                    const float* cp, const float* c, const float* dh, float* dc, float* di,
-                                   float* df, float* dg, float* dout, int j) {
+                                   float* df, float* dg, float* dout, int j, int act) {
   float i = gi[j], f = gf[j], g = gg[j], o = go[j], t = k_tanh(c[j]);
   float dc_ = dc[j] + (dh[j] * o) * (1.0f - t * t);
-  dout[j] = (dh[j] * t) * (o * (1.0f - o));
-  di[j] = (dc_ * g) * (i * (1.0f - i));
-  df[j] = (dc_ * cp[j]) * (f * (1.0f - f));
+  dout[j] = (dh[j] * t) * k_gate_grad(o, act);
+  di[j] = (dc_ * g) * k_gate_grad(i, act);
+  df[j] = (dc_ * cp[j]) * k_gate_grad(f, act);
   dg[j] = (dc_ * i) * (1.0f - g * g);
   dc[j] = dc_ * f;
 }
 
 /* GRU forward: x rows [r z n] (in: x Wx + bx; out: activations), gh rows [r z n] = h Wh + bh */
 static inline void k_gru_fwd_unit(float* xr, float* xz, float* xn, const float* hr, const float* hz,
-                                  const float* hn, const float* hp, float* h, int j) {
-  float r = k_sigmoid(xr[j] + hr[j]);
-  float z = k_sigmoid(xz[j] + hz[j]);
+                                  const float* hn, const float* hp, float* h, int j, int act) {
+  float r = k_gate(xr[j] + hr[j], act);
+  float z = k_gate(xz[j] + hz[j], act);
   float n = k_tanh(xn[j] + r * hn[j]);
   xr[j] = r, xz[j] = z, xn[j] = n;
   h[j] = (1.0f - z) * n + z * hp[j];
@@ -126,43 +146,51 @@ static inline void k_gru_fwd_unit(float* xr, float* xz, float* xn, const float* 
 /* GRU backward (see K_DECL_GRU_BWD): a = activations [r z n], hn = gh's n block, H the block
  * stride of dgx / dgh; reads every input of unit j before it writes (in place). */
 static inline void k_gru_bwd_unit(const float* a, const float* hn, const float* hp, const float* dh, float* dgx,
-                                  float* dgh, float* dhp, int H, int j) {
+                                  float* dgh, float* dhp, int H, int j, int act) {
   float r = a[j], z = a[H + j], n = a[2 * H + j], ghn = hn[j], d = dh[j];
   float dn = (d * (1.0f - z)) * (1.0f - n * n);
-  float dz = (d * (hp[j] - n)) * (z * (1.0f - z));
-  float dr = (dn * ghn) * (r * (1.0f - r));
+  float dz = (d * (hp[j] - n)) * k_gate_grad(z, act);
+  float dr = (dn * ghn) * k_gate_grad(r, act);
   dgx[j] = dr, dgx[H + j] = dz, dgx[2 * H + j] = dn;
   dgh[j] = dr, dgh[H + j] = dz, dgh[2 * H + j] = dn * r;
   dhp[j] = d * z;
 }
 
-/* Optimizers, element k (see K_DECL_ADAM etc.); decay first, as PyTorch's AdamW. */
+/* Flush to zero: a value below the smallest normal float (2^-126) becomes 0. The optimizer flushes
+ * what it stores, because moments of parameters that get no gradient (the embedding rows of unused
+ * tokens) decay geometrically into denormals, whose arithmetic is many times slower on many CPUs
+ * (wasm cannot switch the CPU's flush-to-zero mode on). Both twins flush the same values. */
+#define K_MIN_NORMAL 0x1p-126f
+static inline float k_ftz(float x) { return (x < K_MIN_NORMAL && x > -K_MIN_NORMAL) ? 0.0f : x; }
+
+/* Optimizers, element k (see K_DECL_ADAM etc.); decay first, as PyTorch's AdamW; what is stored
+ * is flushed to zero (k_ftz). */
 static inline void k_adam_elem(float* p, const float* g, float* m, float* v, float a, float b1, float b2,
                                float rb2, float eps, float lrwd, int k) {
   float mk = b1 * m[k] + (1.0f - b1) * g[k];
   float vk = b2 * v[k] + (1.0f - b2) * (g[k] * g[k]);
-  m[k] = mk, v[k] = vk;
+  m[k] = k_ftz(mk), v[k] = k_ftz(vk);
   float pk = p[k] - lrwd * p[k];
-  p[k] = pk - (a * mk) / (sqrtf(vk) * rb2 + eps);
+  p[k] = k_ftz(pk - (a * mk) / (sqrtf(vk) * rb2 + eps));
 }
 static inline void k_sgd_elem(float* p, const float* g, float* m, float lr, float mu, float lrwd, int k) {
   float mk = mu * m[k] + g[k];
-  m[k] = mk;
+  m[k] = k_ftz(mk);
   float pk = p[k] - lrwd * p[k];
-  p[k] = pk - lr * mk;
+  p[k] = k_ftz(pk - lr * mk);
 }
 static inline void k_rmsprop_elem(float* p, const float* g, float* v, float lr, float rho, float eps, float lrwd,
                                   int k) {
   float vk = rho * v[k] + (1.0f - rho) * (g[k] * g[k]);
-  v[k] = vk;
+  v[k] = k_ftz(vk);
   float pk = p[k] - lrwd * p[k];
-  p[k] = pk - (lr * g[k]) / (sqrtf(vk) + eps);
+  p[k] = k_ftz(pk - (lr * g[k]) / (sqrtf(vk) + eps));
 }
 static inline void k_adagrad_elem(float* p, const float* g, float* v, float lr, float eps, float lrwd, int k) {
   float vk = v[k] + g[k] * g[k];
-  v[k] = vk;
+  v[k] = k_ftz(vk);
   float pk = p[k] - lrwd * p[k];
-  p[k] = pk - (lr * g[k]) / (sqrtf(vk) + eps);
+  p[k] = k_ftz(pk - (lr * g[k]) / (sqrtf(vk) + eps));
 }
 
 /* The largest of a row (softmax's shift), identical in both twins. */
@@ -224,46 +252,51 @@ static inline void k_softmax_rows(int N, int O, const float* in, float* out, k_e
   K_KERNEL void gemm__##sfx(int M, int N, int K, const float* restrict A, int lda, const float* restrict B,   \
                    int ldb, float* restrict C, int ldc, int acc)
 
-/* lstm_cell_fwd: one step of B rows.
+/* lstm_cell_fwd: one step of B rows; act = K_ACT_* is the gate function σ of i, f, o.
  *   gates (B, 4H) ld ldg: in = pre-activations [i f g o]; out = activations σ(i) σ(f) tanh(g) σ(o)
- *   c = f ⊙ cprev + i ⊙ g;  h = o ⊙ tanh(c).  cprev, c, h: (B, H) rows of ld H. */
+ *   c = f ⊙ cprev + i ⊙ g;  h = o ⊙ tanh(c).  cprev, c: (B, H) rows of ld H; h: (B, H) rows of ld ldh
+ *   (a bidirectional layer writes each direction's h into its half of one (B, 2H) row). */
 #define K_DECL_LSTM_FWD(sfx)                                                                        \
-  K_KERNEL void lstm_cell_fwd__##sfx(int B, int H, float* restrict gates, int ldg,                  \
-                                     const float* restrict cprev, float* restrict c, float* restrict h)
+  K_KERNEL void lstm_cell_fwd__##sfx(int B, int H, int act, float* restrict gates, int ldg,         \
+                                     const float* restrict cprev, float* restrict c, float* restrict h, int ldh)
 
 /* lstm_cell_bwd: gates (B,4H) ld ldg the activations from forward, c (B,H) the cell state they
  * produced; dh (B,H) is ∂L/∂h; dc (B,H) holds ∂L/∂c from step t+1 on entry and ∂L/∂c_prev on exit;
  * dgates (B,4H) ld ldg gets ∂L/∂(pre-activations) and may be `gates` itself (in place: the
  * activations are not needed after this step's backward). tanh(c) is recomputed, not stored.
+ * σ'(a) is k_gate_grad(a, act): a(1 − a) for the sigmoid.
  *   dtc = dh ⊙ o;  dc += dtc ⊙ (1 − tanh²c)
- *   do = dh ⊙ tanh c ⊙ o(1−o);  di = dc ⊙ g ⊙ i(1−i);  df = dc ⊙ cprev ⊙ f(1−f);  dg = dc ⊙ i ⊙ (1−g²)
+ *   do = dh ⊙ tanh c ⊙ σ'(o);  di = dc ⊙ g ⊙ σ'(i);  df = dc ⊙ cprev ⊙ σ'(f);  dg = dc ⊙ i ⊙ (1−g²)
  *   dc_prev = dc ⊙ f */
 #define K_DECL_LSTM_BWD(sfx)                                                                        \
-  K_KERNEL void lstm_cell_bwd__##sfx(int B, int H, const float* gates, int ldg,                     \
+  K_KERNEL void lstm_cell_bwd__##sfx(int B, int H, int act, const float* gates, int ldg,            \
                                      const float* restrict cprev, const float* restrict c,          \
                                      const float* restrict dh, float* restrict dc, float* dgates)
 
 /* gru_cell_fwd: gx (B,3H) = x Wx + bx (in; out: activations r z n), gh (B,3H) = h Wh + bh (in),
- *   r = σ(gx_r + gh_r); z = σ(gx_z + gh_z); n = tanh(gx_n + r ⊙ gh_n); h = (1 − z) ⊙ n + z ⊙ hprev */
+ *   r = σ(gx_r + gh_r); z = σ(gx_z + gh_z); n = tanh(gx_n + r ⊙ gh_n); h = (1 − z) ⊙ n + z ⊙ hprev
+ * with σ the gate function act; hprev rows of ld ldp, h rows of ld ldh. */
 #define K_DECL_GRU_FWD(sfx)                                                                         \
-  K_KERNEL void gru_cell_fwd__##sfx(int B, int H, float* restrict gx, const float* restrict gh,              \
-                           const float* restrict hprev, float* restrict h)
+  K_KERNEL void gru_cell_fwd__##sfx(int B, int H, int act, float* restrict gx, const float* restrict gh,     \
+                           const float* restrict hprev, int ldp, float* restrict h, int ldh)
 
-/* gru_cell_bwd: acts (B,3H) = r z n, gh (B,3H) as in forward, dh (B,H) = ∂L/∂h.
+/* gru_cell_bwd: acts (B,3H) = r z n, gh (B,3H) as in forward, hprev rows of ld ldp, dh (B,H) = ∂L/∂h.
  * Writes dgx (B,3H), dgh (B,3H) (∂L/∂ pre-activations on each side; in place over acts and gh is
  * allowed) and dhprev (B,H) = dh ⊙ z (the direct path; the caller adds dgh · Whᵀ).
- *   dn = dh(1−z)(1−n²); dz = dh(hprev − n) z(1−z); dr = dn gh_n r(1−r)
+ *   dn = dh(1−z)(1−n²); dz = dh(hprev − n) σ'(z); dr = dn gh_n σ'(r)
  *   dgx = [dr dz dn]; dgh = [dr dz dn ⊙ r] */
 #define K_DECL_GRU_BWD(sfx)                                                                         \
-  K_KERNEL void gru_cell_bwd__##sfx(int B, int H, const float* acts, const float* gh,                \
-                                    const float* restrict hprev, const float* restrict dh, float* dgx, \
-                                    float* dgh, float* restrict dhprev)
+  K_KERNEL void gru_cell_bwd__##sfx(int B, int H, int act, const float* acts, const float* gh,       \
+                                    const float* restrict hprev, int ldp, const float* restrict dh,  \
+                                    float* dgx, float* dgh, float* restrict dhprev)
 
-/* rnn_cell_fwd: h = tanh(pre), n elements, in place allowed (h == pre).
- * rnn_cell_bwd: dpre = dh ⊙ (1 − h²). */
-#define K_DECL_RNN_FWD(sfx) K_KERNEL void rnn_cell_fwd__##sfx(int n, const float* pre, float* h)
+/* rnn_cell_fwd: h = tanh(pre) for B rows of H: pre (B, H) contiguous, h rows of ld ldh.
+ * rnn_cell_bwd: dpre = dh ⊙ (1 − h²): h rows of ld ldh, dh and dpre (B, H) contiguous. */
+#define K_DECL_RNN_FWD(sfx)                                                                         \
+  K_KERNEL void rnn_cell_fwd__##sfx(int B, int H, const float* restrict pre, float* restrict h, int ldh)
 #define K_DECL_RNN_BWD(sfx)                                                                         \
-  K_KERNEL void rnn_cell_bwd__##sfx(int n, const float* restrict h, const float* restrict dh, float* restrict dpre)
+  K_KERNEL void rnn_cell_bwd__##sfx(int B, int H, const float* restrict h, int ldh, const float* restrict dh, \
+                                    float* restrict dpre)
 
 /* softmax_xent: N rows of O logits (ld O). For each row r with target y = tgt[r] >= 0:
  *   p = softmax(logits_r); loss += log Σ e^(l − max) − (l_y − max); dlogits_r = scale · (p − onehot(y))

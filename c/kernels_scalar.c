@@ -24,7 +24,8 @@ K_DECL_LSTM_FWD(scalar) {
   for (int b = 0; b < B; b++) {
     float* gi = gates + (size_t)b * ldg;
     size_t r = (size_t)b * H;
-    for (int j = 0; j < H; j++) k_lstm_fwd_unit(gi, gi + H, gi + 2 * H, gi + 3 * H, cprev + r, c + r, h + r, j);
+    for (int j = 0; j < H; j++)
+      k_lstm_fwd_unit(gi, gi + H, gi + 2 * H, gi + 3 * H, cprev + r, c + r, h + (size_t)b * ldh, j, act);
   }
 }
 
@@ -35,7 +36,7 @@ K_DECL_LSTM_BWD(scalar) {
     size_t r = (size_t)b * H;
     for (int j = 0; j < H; j++)
       k_lstm_bwd_unit(gi, gi + H, gi + 2 * H, gi + 3 * H, cprev + r, c + r, dh + r, dc + r, di, di + H, di + 2 * H,
-                      di + 3 * H, j);
+                      di + 3 * H, j, act);
   }
 }
 
@@ -43,8 +44,8 @@ K_DECL_GRU_FWD(scalar) {
   for (int b = 0; b < B; b++) {
     float* x = gx + (size_t)b * 3 * H;
     const float* y = gh + (size_t)b * 3 * H;
-    size_t r = (size_t)b * H;
-    for (int j = 0; j < H; j++) k_gru_fwd_unit(x, x + H, x + 2 * H, y, y + H, y + 2 * H, hprev + r, h + r, j);
+    for (int j = 0; j < H; j++)
+      k_gru_fwd_unit(x, x + H, x + 2 * H, y, y + H, y + 2 * H, hprev + (size_t)b * ldp, h + (size_t)b * ldh, j, act);
   }
 }
 
@@ -52,16 +53,23 @@ K_DECL_GRU_BWD(scalar) {
   for (int b = 0; b < B; b++) {
     size_t g = (size_t)b * 3 * H, r = (size_t)b * H;
     for (int j = 0; j < H; j++)
-      k_gru_bwd_unit(acts + g, gh + g + 2 * H, hprev + r, dh + r, dgx + g, dgh + g, dhprev + r, H, j);
+      k_gru_bwd_unit(acts + g, gh + g + 2 * H, hprev + (size_t)b * ldp, dh + r, dgx + g, dgh + g, dhprev + r, H, j,
+                     act);
   }
 }
 
 K_DECL_RNN_FWD(scalar) {
-  for (int j = 0; j < n; j++) h[j] = k_tanh(pre[j]);
+  for (int b = 0; b < B; b++)
+    for (int j = 0; j < H; j++) h[(size_t)b * ldh + j] = k_tanh(pre[(size_t)b * H + j]);
 }
 
 K_DECL_RNN_BWD(scalar) {
-  for (int j = 0; j < n; j++) dpre[j] = dh[j] * (1.0f - h[j] * h[j]);
+  for (int b = 0; b < B; b++)
+    for (int j = 0; j < H; j++) {
+      float hj = h[(size_t)b * ldh + j];
+      size_t r = (size_t)b * H + j;
+      dpre[r] = dh[r] * (1.0f - hj * hj);
+    }
 }
 
 /* Σ e^(x − max) over four interleaved partial sums (e gets the terms). */

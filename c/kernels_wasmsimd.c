@@ -200,21 +200,36 @@ K_DECL_GEMM(wasmsimd) {
   }
 }
 
+/* ---- gate activations: the four-lane k_gate / k_gate_grad --------------------------------------
+ * act is the same for every call of a step, so the branch is perfectly predicted. */
+static inline f4 v_hard_sigmoid(f4 x) {
+  f4 t = ADD(MUL(SPLAT(K_HARD_SLOPE), x), SPLAT(0.5f));
+  return wasm_f32x4_pmax(wasm_f32x4_pmin(t, SPLAT(1.0f)), SPLAT(0.0f));
+}
+static inline f4 v_gate(f4 x, int act) { return act == K_ACT_HARD ? v_hard_sigmoid(x) : v_sigmoid(x); }
+static inline f4 v_gate_grad(f4 a, int act) {
+  if (act == K_ACT_HARD) {
+    f4 inside = wasm_v128_and(wasm_f32x4_gt(a, SPLAT(0.0f)), wasm_f32x4_lt(a, SPLAT(1.0f)));
+    return wasm_v128_and(inside, SPLAT(K_HARD_SLOPE));
+  }
+  return MUL(a, SUB(SPLAT(1.0f), a));
+}
+
 /* ---- cells --------------------------------------------------------------------------------- */
 K_DECL_LSTM_FWD(wasmsimd) {
   for (int b = 0; b < B; b++) {
     float* gi = gates + (size_t)b * ldg;
     float *gf = gi + H, *gg = gi + 2 * H, *go = gi + 3 * H;
     const float* cp = cprev + (size_t)b * H;
-    float *cb = c + (size_t)b * H, *hb = h + (size_t)b * H;
+    float *cb = c + (size_t)b * H, *hb = h + (size_t)b * ldh;
     int j = 0;
     for (; j + 4 <= H; j += 4) {
-      f4 i = v_sigmoid(LD(gi + j)), f = v_sigmoid(LD(gf + j)), g = v_tanh(LD(gg + j)), o = v_sigmoid(LD(go + j));
+      f4 i = v_gate(LD(gi + j), act), f = v_gate(LD(gf + j), act), g = v_tanh(LD(gg + j)), o = v_gate(LD(go + j), act);
       f4 cj = ADD(MUL(f, LD(cp + j)), MUL(i, g));
       ST(gi + j, i), ST(gf + j, f), ST(gg + j, g), ST(go + j, o);
       ST(cb + j, cj), ST(hb + j, MUL(o, v_tanh(cj)));
     }
-    for (; j < H; j++) k_lstm_fwd_unit(gi, gf, gg, go, cp, cb, hb, j);
+    for (; j < H; j++) k_lstm_fwd_unit(gi, gf, gg, go, cp, cb, hb, j, act);
   }
 }
 
@@ -231,13 +246,13 @@ K_DECL_LSTM_BWD(wasmsimd) {
     for (; j + 4 <= H; j += 4) {
       f4 i = LD(gi + j), f = LD(gf + j), g = LD(gg + j), o = LD(go + j), tj = v_tanh(LD(cb + j)), d = LD(dhb + j);
       f4 dc_ = ADD(LD(dcb + j), MUL(MUL(d, o), SUB(one, MUL(tj, tj))));
-      ST(dout + j, MUL(MUL(d, tj), MUL(o, SUB(one, o))));
-      ST(di + j, MUL(MUL(dc_, g), MUL(i, SUB(one, i))));
-      ST(df + j, MUL(MUL(dc_, LD(cp + j)), MUL(f, SUB(one, f))));
+      ST(dout + j, MUL(MUL(d, tj), v_gate_grad(o, act)));
+      ST(di + j, MUL(MUL(dc_, g), v_gate_grad(i, act)));
+      ST(df + j, MUL(MUL(dc_, LD(cp + j)), v_gate_grad(f, act)));
       ST(dg + j, MUL(MUL(dc_, i), SUB(one, MUL(g, g))));
       ST(dcb + j, MUL(dc_, f));
     }
-    for (; j < H; j++) k_lstm_bwd_unit(gi, gf, gg, go, cp, cb, dhb, dcb, di, df, dg, dout, j);
+    for (; j < H; j++) k_lstm_bwd_unit(gi, gf, gg, go, cp, cb, dhb, dcb, di, df, dg, dout, j, act);
   }
 }
 
@@ -248,17 +263,17 @@ K_DECL_GRU_FWD(wasmsimd) {
     float *xz = xr + H, *xn = xr + 2 * H;
     const float* hr = gh + (size_t)b * 3 * H;
     const float *hz = hr + H, *hn = hr + 2 * H;
-    const float* hp = hprev + (size_t)b * H;
-    float* hb = h + (size_t)b * H;
+    const float* hp = hprev + (size_t)b * ldp;
+    float* hb = h + (size_t)b * ldh;
     int j = 0;
     for (; j + 4 <= H; j += 4) {
-      f4 r = v_sigmoid(ADD(LD(xr + j), LD(hr + j)));
-      f4 z = v_sigmoid(ADD(LD(xz + j), LD(hz + j)));
+      f4 r = v_gate(ADD(LD(xr + j), LD(hr + j)), act);
+      f4 z = v_gate(ADD(LD(xz + j), LD(hz + j)), act);
       f4 n = v_tanh(ADD(LD(xn + j), MUL(r, LD(hn + j))));
       ST(xr + j, r), ST(xz + j, z), ST(xn + j, n);
       ST(hb + j, ADD(MUL(SUB(one, z), n), MUL(z, LD(hp + j))));
     }
-    for (; j < H; j++) k_gru_fwd_unit(xr, xz, xn, hr, hz, hn, hp, hb, j);
+    for (; j < H; j++) k_gru_fwd_unit(xr, xz, xn, hr, hz, hn, hp, hb, j, act);
   }
 }
 
@@ -268,37 +283,46 @@ K_DECL_GRU_BWD(wasmsimd) {
     const float* ar = acts + (size_t)b * 3 * H;
     const float *az = ar + H, *an = ar + 2 * H;
     const float* hn = gh + (size_t)b * 3 * H + 2 * H;
-    const float *hp = hprev + (size_t)b * H, *d = dh + (size_t)b * H;
+    const float *hp = hprev + (size_t)b * ldp, *d = dh + (size_t)b * H;
     float *xr = dgx + (size_t)b * 3 * H, *yr = dgh + (size_t)b * 3 * H;
     float* dhp = dhprev + (size_t)b * H;
     int j = 0;
     for (; j + 4 <= H; j += 4) {
       f4 r = LD(ar + j), z = LD(az + j), n = LD(an + j), ghn = LD(hn + j), dj = LD(d + j);
       f4 dn = MUL(MUL(dj, SUB(one, z)), SUB(one, MUL(n, n)));
-      f4 dz = MUL(MUL(dj, SUB(LD(hp + j), n)), MUL(z, SUB(one, z)));
-      f4 dr = MUL(MUL(dn, ghn), MUL(r, SUB(one, r)));
+      f4 dz = MUL(MUL(dj, SUB(LD(hp + j), n)), v_gate_grad(z, act));
+      f4 dr = MUL(MUL(dn, ghn), v_gate_grad(r, act));
       ST(xr + j, dr), ST(xr + H + j, dz), ST(xr + 2 * H + j, dn);
       ST(yr + j, dr), ST(yr + H + j, dz), ST(yr + 2 * H + j, MUL(dn, r));
       ST(dhp + j, MUL(dj, z));
     }
-    for (; j < H; j++) k_gru_bwd_unit(ar, hn, hp, d, xr, yr, dhp, H, j);
+    for (; j < H; j++) k_gru_bwd_unit(ar, hn, hp, d, xr, yr, dhp, H, j, act);
   }
 }
 
 K_DECL_RNN_FWD(wasmsimd) {
-  int j = 0;
-  for (; j + 4 <= n; j += 4) ST(h + j, v_tanh(LD(pre + j)));
-  for (; j < n; j++) h[j] = k_tanh(pre[j]);
+  for (int b = 0; b < B; b++) {
+    const float* p = pre + (size_t)b * H;
+    float* hb = h + (size_t)b * ldh;
+    int j = 0;
+    for (; j + 4 <= H; j += 4) ST(hb + j, v_tanh(LD(p + j)));
+    for (; j < H; j++) hb[j] = k_tanh(p[j]);
+  }
 }
 
 K_DECL_RNN_BWD(wasmsimd) {
   const f4 one = SPLAT(1.0f);
-  int j = 0;
-  for (; j + 4 <= n; j += 4) {
-    f4 hj = LD(h + j);
-    ST(dpre + j, MUL(LD(dh + j), SUB(one, MUL(hj, hj))));
+  for (int b = 0; b < B; b++) {
+    const float* hb = h + (size_t)b * ldh;
+    const float* d = dh + (size_t)b * H;
+    float* o = dpre + (size_t)b * H;
+    int j = 0;
+    for (; j + 4 <= H; j += 4) {
+      f4 hj = LD(hb + j);
+      ST(o + j, MUL(LD(d + j), SUB(one, MUL(hj, hj))));
+    }
+    for (; j < H; j++) o[j] = d[j] * (1.0f - hb[j] * hb[j]);
   }
-  for (; j < n; j++) dpre[j] = dh[j] * (1.0f - h[j] * h[j]);
 }
 
 /* ---- softmax ------------------------------------------------------------------------------- */
@@ -346,6 +370,9 @@ K_DECL_SUMSQ(wasmsimd) {
 }
 
 /* ---- optimizers ---------------------------------------------------------------------------- */
+/* k_ftz on four lanes: 0 where |x| < 2^-126, x elsewhere (NaN stays NaN) */
+static inline f4 v_ftz(f4 x) { return wasm_v128_andnot(x, wasm_f32x4_lt(wasm_f32x4_abs(x), SPLAT(K_MIN_NORMAL))); }
+
 K_DECL_ADAM(wasmsimd) {
   const f4 vb1 = SPLAT(b1), vb2 = SPLAT(b2), vc1 = SPLAT(1.0f - b1), vc2 = SPLAT(1.0f - b2);
   const f4 va = SPLAT(a), vrb2 = SPLAT(rb2), veps = SPLAT(eps), vwd = SPLAT(lrwd);
@@ -354,9 +381,9 @@ K_DECL_ADAM(wasmsimd) {
     f4 gk = LD(g + k), pk = LD(p + k);
     f4 mk = ADD(MUL(vb1, LD(m + k)), MUL(vc1, gk));
     f4 vk = ADD(MUL(vb2, LD(v + k)), MUL(vc2, MUL(gk, gk)));
-    ST(m + k, mk), ST(v + k, vk);
+    ST(m + k, v_ftz(mk)), ST(v + k, v_ftz(vk));
     pk = SUB(pk, MUL(vwd, pk));
-    ST(p + k, SUB(pk, DIV(MUL(va, mk), ADD(MUL(wasm_f32x4_sqrt(vk), vrb2), veps))));
+    ST(p + k, v_ftz(SUB(pk, DIV(MUL(va, mk), ADD(MUL(wasm_f32x4_sqrt(vk), vrb2), veps)))));
   }
   for (; k < n; k++) k_adam_elem(p, g, m, v, a, b1, b2, rb2, eps, lrwd, k);
 }
@@ -366,10 +393,10 @@ K_DECL_SGD(wasmsimd) {
   int k = 0;
   for (; k + 4 <= n; k += 4) {
     f4 mk = ADD(MUL(vmu, LD(m + k)), LD(g + k));
-    ST(m + k, mk);
+    ST(m + k, v_ftz(mk));
     f4 pk = LD(p + k);
     pk = SUB(pk, MUL(vwd, pk));
-    ST(p + k, SUB(pk, MUL(vlr, mk)));
+    ST(p + k, v_ftz(SUB(pk, MUL(vlr, mk))));
   }
   for (; k < n; k++) k_sgd_elem(p, g, m, lr, mu, lrwd, k);
 }
@@ -380,10 +407,10 @@ K_DECL_RMSPROP(wasmsimd) {
   for (; k + 4 <= n; k += 4) {
     f4 gk = LD(g + k);
     f4 vk = ADD(MUL(vrho, LD(v + k)), MUL(vc, MUL(gk, gk)));
-    ST(v + k, vk);
+    ST(v + k, v_ftz(vk));
     f4 pk = LD(p + k);
     pk = SUB(pk, MUL(vwd, pk));
-    ST(p + k, SUB(pk, DIV(MUL(vlr, gk), ADD(wasm_f32x4_sqrt(vk), veps))));
+    ST(p + k, v_ftz(SUB(pk, DIV(MUL(vlr, gk), ADD(wasm_f32x4_sqrt(vk), veps)))));
   }
   for (; k < n; k++) k_rmsprop_elem(p, g, v, lr, rho, eps, lrwd, k);
 }
@@ -394,10 +421,10 @@ K_DECL_ADAGRAD(wasmsimd) {
   for (; k + 4 <= n; k += 4) {
     f4 gk = LD(g + k);
     f4 vk = ADD(LD(v + k), MUL(gk, gk));
-    ST(v + k, vk);
+    ST(v + k, v_ftz(vk));
     f4 pk = LD(p + k);
     pk = SUB(pk, MUL(vwd, pk));
-    ST(p + k, SUB(pk, DIV(MUL(vlr, gk), ADD(wasm_f32x4_sqrt(vk), veps))));
+    ST(p + k, v_ftz(SUB(pk, DIV(MUL(vlr, gk), ADD(wasm_f32x4_sqrt(vk), veps)))));
   }
   for (; k < n; k++) k_adagrad_elem(p, g, v, lr, eps, lrwd, k);
 }

@@ -4,6 +4,7 @@
  *   tests/fuzz/corpus/load   tests/fuzz/corpus/model     (seeds: tests/fuzz/make_seeds.c)
  *   tests/fuzz/regress/load  tests/fuzz/regress/model    (inputs that once broke an invariant)
  * goes through BOTH fuzz target bodies (fz_load_one and fz_model_one, tests/fuzz/fuzz_common.h;
+ * the load corpus holds format-2 files and the format-1 files of tests/fixtures/v1;
  * every byte string is a valid input of both), so what the fuzzers once found stays fixed. A
  * broken invariant aborts with the file's name.
  * Paths are relative to the repository root, where native-tests.sh runs.
@@ -94,6 +95,15 @@ int main(void) {
   fz_load_one(tiny[0], 0), fz_model_one(tiny[0], 0);
   int st = -1;
   if (lstm_load(NULL, 0, &st) != NULL || st != LSTM_ERR_ARG) printf("FAIL lstm_load(NULL)\n"), failed++;
+  /* the streaming reader and writer refuse a NULL handle */
+  uint8_t byte = 0;
+  if (lstm_read_chunk(NULL, &byte, 1) != LSTM_ERR_ARG || lstm_read_end(NULL) != LSTM_ERR_ARG ||
+      lstm_read_model(NULL) != NULL || lstm_read_meta(NULL, NULL) != NULL)
+    printf("FAIL lstm_read_*(NULL)\n"), failed++;
+  if (lstm_write_chunk(NULL, &byte, 1) != -LSTM_ERR_ARG || lstm_write_size(NULL) != 0)
+    printf("FAIL lstm_write_*(NULL)\n"), failed++;
+  lstm_read_free(NULL), lstm_write_free(NULL);
+  if (lstm_read_begin(0, 1, NULL) != NULL) printf("FAIL lstm_read_begin(status NULL)\n"), failed++;
   printf("native file fuzz regress: %d passed, %d failed\n", files, failed);
   return failed ? 1 : 0;
 }

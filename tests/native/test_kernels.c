@@ -6,7 +6,7 @@
  * Tolerances (absolute + relative, |got − ref| <= atol + rtol·|ref|), stated per kernel:
  *   sigmoid, tanh: atol 2e-7 / 3e-7 (the documented approximation bounds), rtol 0
  *   gemm: atol 1e-5, rtol 1e-5·K   (float32 accumulation of K products)
- *   cells fwd/bwd: atol 2e-6, rtol 1e-5
+ *   cells fwd/bwd: atol 2e-6, rtol 1e-5, with both gate activations (sigmoid and hard sigmoid)
  *   softmax / xent: atol 1e-6, rtol 1e-5
  *   optimizers: atol 1e-6, rtol 1e-5
  */
@@ -120,118 +120,149 @@ static void test_gemm(void) {
       }
 }
 
+/* The gate activations in float64: the sigmoid, or the hard sigmoid clamp(0.2x + 0.5, 0, 1). */
+static double gate(double x, int act) {
+  if (act == K_ACT_SIGMOID) return sig(x);
+  double t = 0.2 * x + 0.5;
+  return t < 0 ? 0 : t > 1 ? 1 : t;
+}
+static double gate_grad(double a, int act) { return act == K_ACT_SIGMOID ? a * (1 - a) : (a > 0 && a < 1 ? 0.2 : 0); }
+
+/* Rows of H written with leading dimension ld: compact copy of the written halves, and whether
+ * the rest of every row kept its sentinel (a kernel must not write past H). */
+static int strided_ok(const float* x, int B, int H, int ld, float* compact) {
+  int ok = 1;
+  for (int b = 0; b < B; b++) {
+    memcpy(compact + (size_t)b * H, x + (size_t)b * ld, sizeof(float) * (size_t)H);
+    for (int j = H; j < ld; j++) ok &= x[(size_t)b * ld + j] == 42.0f;
+  }
+  return ok;
+}
+
 static void test_lstm_cell(void) {
-  for (int s = 0; s < NS; s++)
-    for (int B = 1; B <= 3; B += 2) {
-      int H = SIZES[s], G = 4 * H;
-      float *g1 = fa(B * G), *g2 = fa(B * G), *cp = fa(B * H), *c1 = fa(B * H), *c2 = fa(B * H);
-      float *t1 = fa(B * H), *t2 = fa(B * H), *h1 = fa(B * H), *h2 = fa(B * H);
-      double *rg = da(B * G), *rc = da(B * H), *rh = da(B * H);
-      fill(g1, B * G, 4), fill(cp, B * H, 2);
-      memcpy(g2, g1, sizeof(float) * (size_t)(B * G));
-      for (int b = 0; b < B; b++)
-        for (int j = 0; j < H; j++) {
-          double i = sig(g1[b * G + j]), f = sig(g1[b * G + H + j]), g = tanh(g1[b * G + 2 * H + j]),
-                 o = sig(g1[b * G + 3 * H + j]);
-          double c = f * cp[b * H + j] + i * g;
-          rg[b * G + j] = i, rg[b * G + H + j] = f, rg[b * G + 2 * H + j] = g, rg[b * G + 3 * H + j] = o;
-          rc[b * H + j] = c, rh[b * H + j] = o * tanh(c);
-        }
-      lstm_cell_fwd__scalar(B, H, g1, G, cp, c1, h1);
-      lstm_cell_fwd__wasmsimd(B, H, g2, G, cp, c2, h2);
-      for (int i = 0; i < B * H; i++) t1[i] = (float)tanh((double)c1[i]), t2[i] = t1[i];
-      expect("lstm fwd gates", B * G, g1, g2, rg, 2e-6, 1e-5);
-      expect("lstm fwd c", B * H, c1, c2, rc, 2e-6, 1e-5);
-      expect("lstm fwd h", B * H, h1, h2, rh, 2e-6, 1e-5);
-      /* backward from the activations just computed */
-      float *dh = fa(B * H), *dc1 = fa(B * H), *dc2 = fa(B * H), *dg1 = fa(B * G), *dg2 = fa(B * G);
-      double *rdg = da(B * G), *rdc = da(B * H);
-      fill(dh, B * H, 1), fill(dc1, B * H, 1);
-      memcpy(dc2, dc1, sizeof(float) * (size_t)(B * H));
-      for (int b = 0; b < B; b++)
-        for (int j = 0; j < H; j++) {
-          double i = g1[b * G + j], f = g1[b * G + H + j], g = g1[b * G + 2 * H + j], o = g1[b * G + 3 * H + j];
-          double tc = tanh((double)c1[b * H + j]), d = dh[b * H + j];
-          double dcv = dc1[b * H + j] + d * o * (1 - tc * tc);
-          rdg[b * G + 3 * H + j] = d * tc * o * (1 - o);
-          rdg[b * G + j] = dcv * g * i * (1 - i);
-          rdg[b * G + H + j] = dcv * cp[b * H + j] * f * (1 - f);
-          rdg[b * G + 2 * H + j] = dcv * i * (1 - g * g);
-          rdc[b * H + j] = dcv * f;
-        }
-      lstm_cell_bwd__scalar(B, H, g1, G, cp, c1, dh, dc1, dg1);
-      lstm_cell_bwd__wasmsimd(B, H, g1, G, cp, c1, dh, dc2, dg2);
-      expect("lstm bwd dgates", B * G, dg1, dg2, rdg, 2e-6, 1e-5);
-      expect("lstm bwd dc", B * H, dc1, dc2, rdc, 2e-6, 1e-5);
-      /* in place: dgates over gates gives the same bits */
-      memcpy(dc2, dc1, sizeof(float) * (size_t)(B * H));
-      float* gin = fa(B * G);
-      memcpy(gin, g1, sizeof(float) * (size_t)(B * G));
-      memcpy(dc1, dc2, sizeof(float) * (size_t)(B * H));
-      fill(dc2, B * H, 1), memcpy(dc1, dc2, sizeof(float) * (size_t)(B * H));
-      lstm_cell_bwd__wasmsimd(B, H, g1, G, cp, c1, dh, dc1, dg2);
-      lstm_cell_bwd__wasmsimd(B, H, gin, G, cp, c1, dh, dc2, gin);
-      check(memcmp(gin, dg2, sizeof(float) * (size_t)(B * G)) == 0, "lstm bwd in place", H, 0, 0, 0);
-      free(gin);
-      free(g1), free(g2), free(cp), free(c1), free(c2), free(t1), free(t2), free(h1), free(h2);
-      free(rg), free(rc), free(rh), free(dh), free(dc1), free(dc2), free(dg1), free(dg2), free(rdg), free(rdc);
-    }
+  for (int act = 0; act < 2; act++)
+    for (int s = 0; s < NS; s++)
+      for (int B = 1; B <= 3; B += 2) {
+        int H = SIZES[s], G = 4 * H, ld = 2 * H + 1; /* h rows as a bidirectional layer writes them */
+        float *g1 = fa(B * G), *g2 = fa(B * G), *cp = fa(B * H), *c1 = fa(B * H), *c2 = fa(B * H);
+        float *hs1 = fa(B * ld), *hs2 = fa(B * ld), *h1 = fa(B * H), *h2 = fa(B * H);
+        double *rg = da(B * G), *rc = da(B * H), *rh = da(B * H);
+        fill(g1, B * G, 4), fill(cp, B * H, 2);
+        for (int i = 0; i < B * ld; i++) hs1[i] = hs2[i] = 42.0f;
+        memcpy(g2, g1, sizeof(float) * (size_t)(B * G));
+        for (int b = 0; b < B; b++)
+          for (int j = 0; j < H; j++) {
+            double i = gate(g1[b * G + j], act), f = gate(g1[b * G + H + j], act), g = tanh(g1[b * G + 2 * H + j]),
+                   o = gate(g1[b * G + 3 * H + j], act);
+            double c = f * cp[b * H + j] + i * g;
+            rg[b * G + j] = i, rg[b * G + H + j] = f, rg[b * G + 2 * H + j] = g, rg[b * G + 3 * H + j] = o;
+            rc[b * H + j] = c, rh[b * H + j] = o * tanh(c);
+          }
+        lstm_cell_fwd__scalar(B, H, act, g1, G, cp, c1, hs1, ld);
+        lstm_cell_fwd__wasmsimd(B, H, act, g2, G, cp, c2, hs2, ld);
+        check(strided_ok(hs1, B, H, ld, h1) && strided_ok(hs2, B, H, ld, h2), "lstm fwd writes h rows of ld only", H, 0, 0, 0);
+        const char* nm = act ? "lstm(hard)" : "lstm";
+        char what[64];
+        snprintf(what, sizeof what, "%s fwd gates", nm), expect(what, B * G, g1, g2, rg, 2e-6, 1e-5);
+        snprintf(what, sizeof what, "%s fwd c", nm), expect(what, B * H, c1, c2, rc, 2e-6, 1e-5);
+        snprintf(what, sizeof what, "%s fwd h", nm), expect(what, B * H, h1, h2, rh, 2e-6, 1e-5);
+        /* backward from the activations just computed */
+        float *dh = fa(B * H), *dc1 = fa(B * H), *dc2 = fa(B * H), *dg1 = fa(B * G), *dg2 = fa(B * G);
+        double *rdg = da(B * G), *rdc = da(B * H);
+        fill(dh, B * H, 1), fill(dc1, B * H, 1);
+        memcpy(dc2, dc1, sizeof(float) * (size_t)(B * H));
+        for (int b = 0; b < B; b++)
+          for (int j = 0; j < H; j++) {
+            double i = g1[b * G + j], f = g1[b * G + H + j], g = g1[b * G + 2 * H + j], o = g1[b * G + 3 * H + j];
+            double tc = tanh((double)c1[b * H + j]), d = dh[b * H + j];
+            double dcv = dc1[b * H + j] + d * o * (1 - tc * tc);
+            rdg[b * G + 3 * H + j] = d * tc * gate_grad(o, act);
+            rdg[b * G + j] = dcv * g * gate_grad(i, act);
+            rdg[b * G + H + j] = dcv * cp[b * H + j] * gate_grad(f, act);
+            rdg[b * G + 2 * H + j] = dcv * i * (1 - g * g);
+            rdc[b * H + j] = dcv * f;
+          }
+        lstm_cell_bwd__scalar(B, H, act, g1, G, cp, c1, dh, dc1, dg1);
+        lstm_cell_bwd__wasmsimd(B, H, act, g1, G, cp, c1, dh, dc2, dg2);
+        snprintf(what, sizeof what, "%s bwd dgates", nm), expect(what, B * G, dg1, dg2, rdg, 2e-6, 1e-5);
+        snprintf(what, sizeof what, "%s bwd dc", nm), expect(what, B * H, dc1, dc2, rdc, 2e-6, 1e-5);
+        /* in place: dgates over gates gives the same bits */
+        float* gin = fa(B * G);
+        memcpy(gin, g1, sizeof(float) * (size_t)(B * G));
+        fill(dc2, B * H, 1), memcpy(dc1, dc2, sizeof(float) * (size_t)(B * H));
+        lstm_cell_bwd__wasmsimd(B, H, act, g1, G, cp, c1, dh, dc1, dg2);
+        lstm_cell_bwd__wasmsimd(B, H, act, gin, G, cp, c1, dh, dc2, gin);
+        check(memcmp(gin, dg2, sizeof(float) * (size_t)(B * G)) == 0, "lstm bwd in place", H, 0, 0, 0);
+        free(gin);
+        free(g1), free(g2), free(cp), free(c1), free(c2), free(hs1), free(hs2), free(h1), free(h2);
+        free(rg), free(rc), free(rh), free(dh), free(dc1), free(dc2), free(dg1), free(dg2), free(rdg), free(rdc);
+      }
 }
 
 static void test_gru_rnn_cells(void) {
+  for (int act = 0; act < 2; act++)
+    for (int s = 0; s < NS; s++) {
+      int B = 2, H = SIZES[s], G = 3 * H, ld = 2 * H + 1;
+      float *x1 = fa(B * G), *x2 = fa(B * G), *gh = fa(B * G), *hpl = fa(B * ld), *hp = fa(B * H);
+      float *hs1 = fa(B * ld), *hs2 = fa(B * ld), *h1 = fa(B * H), *h2 = fa(B * H);
+      double *ra = da(B * G), *rh = da(B * H);
+      fill(x1, B * G, 3), fill(gh, B * G, 3), fill(hpl, B * ld, 1);
+      for (int b = 0; b < B; b++) memcpy(hp + b * H, hpl + b * ld, sizeof(float) * (size_t)H); /* hprev of ld ld */
+      for (int i = 0; i < B * ld; i++) hs1[i] = hs2[i] = 42.0f;
+      memcpy(x2, x1, sizeof(float) * (size_t)(B * G));
+      for (int b = 0; b < B; b++)
+        for (int j = 0; j < H; j++) {
+          double r = gate((double)x1[b * G + j] + gh[b * G + j], act);
+          double z = gate((double)x1[b * G + H + j] + gh[b * G + H + j], act);
+          double n = tanh(x1[b * G + 2 * H + j] + r * gh[b * G + 2 * H + j]);
+          ra[b * G + j] = r, ra[b * G + H + j] = z, ra[b * G + 2 * H + j] = n;
+          rh[b * H + j] = (1 - z) * n + z * hp[b * H + j];
+        }
+      gru_cell_fwd__scalar(B, H, act, x1, gh, hpl, ld, hs1, ld);
+      gru_cell_fwd__wasmsimd(B, H, act, x2, gh, hpl, ld, hs2, ld);
+      check(strided_ok(hs1, B, H, ld, h1) && strided_ok(hs2, B, H, ld, h2), "gru fwd writes h rows of ld only", H, 0, 0, 0);
+      const char* nm = act ? "gru(hard)" : "gru";
+      char what[64];
+      snprintf(what, sizeof what, "%s fwd acts", nm), expect(what, B * G, x1, x2, ra, 2e-6, 1e-5);
+      snprintf(what, sizeof what, "%s fwd h", nm), expect(what, B * H, h1, h2, rh, 2e-6, 1e-5);
+      float *dh = fa(B * H), *dx1 = fa(B * G), *dx2 = fa(B * G), *dy1 = fa(B * G), *dy2 = fa(B * G);
+      float *dp1 = fa(B * H), *dp2 = fa(B * H);
+      double *rdx = da(B * G), *rdy = da(B * G), *rdp = da(B * H);
+      fill(dh, B * H, 1);
+      for (int b = 0; b < B; b++)
+        for (int j = 0; j < H; j++) {
+          double r = x1[b * G + j], z = x1[b * G + H + j], n = x1[b * G + 2 * H + j], d = dh[b * H + j];
+          double dn = d * (1 - z) * (1 - n * n), dz = d * (hp[b * H + j] - n) * gate_grad(z, act);
+          double dr = dn * gh[b * G + 2 * H + j] * gate_grad(r, act);
+          rdx[b * G + j] = dr, rdx[b * G + H + j] = dz, rdx[b * G + 2 * H + j] = dn;
+          rdy[b * G + j] = dr, rdy[b * G + H + j] = dz, rdy[b * G + 2 * H + j] = dn * r;
+          rdp[b * H + j] = d * z;
+        }
+      gru_cell_bwd__scalar(B, H, act, x1, gh, hpl, ld, dh, dx1, dy1, dp1);
+      gru_cell_bwd__wasmsimd(B, H, act, x1, gh, hpl, ld, dh, dx2, dy2, dp2);
+      snprintf(what, sizeof what, "%s bwd dgx", nm), expect(what, B * G, dx1, dx2, rdx, 2e-6, 1e-5);
+      snprintf(what, sizeof what, "%s bwd dgh", nm), expect(what, B * G, dy1, dy2, rdy, 2e-6, 1e-5);
+      snprintf(what, sizeof what, "%s bwd dhprev", nm), expect(what, B * H, dp1, dp2, rdp, 2e-6, 1e-5);
+      free(x1), free(x2), free(gh), free(hpl), free(hp), free(hs1), free(hs2), free(h1), free(h2), free(ra), free(rh);
+      free(dh), free(dx1), free(dx2), free(dy1), free(dy2), free(dp1), free(dp2), free(rdx), free(rdy), free(rdp);
+    }
+  /* rnn: h rows of ld ld */
   for (int s = 0; s < NS; s++) {
-    int B = 2, H = SIZES[s], G = 3 * H;
-    float *x1 = fa(B * G), *x2 = fa(B * G), *gh = fa(B * G), *hp = fa(B * H), *h1 = fa(B * H), *h2 = fa(B * H);
-    double *ra = da(B * G), *rh = da(B * H);
-    fill(x1, B * G, 3), fill(gh, B * G, 3), fill(hp, B * H, 1);
-    memcpy(x2, x1, sizeof(float) * (size_t)(B * G));
-    for (int b = 0; b < B; b++)
-      for (int j = 0; j < H; j++) {
-        double r = sig((double)x1[b * G + j] + gh[b * G + j]);
-        double z = sig((double)x1[b * G + H + j] + gh[b * G + H + j]);
-        double n = tanh(x1[b * G + 2 * H + j] + r * gh[b * G + 2 * H + j]);
-        ra[b * G + j] = r, ra[b * G + H + j] = z, ra[b * G + 2 * H + j] = n;
-        rh[b * H + j] = (1 - z) * n + z * hp[b * H + j];
-      }
-    gru_cell_fwd__scalar(B, H, x1, gh, hp, h1);
-    gru_cell_fwd__wasmsimd(B, H, x2, gh, hp, h2);
-    expect("gru fwd acts", B * G, x1, x2, ra, 2e-6, 1e-5);
-    expect("gru fwd h", B * H, h1, h2, rh, 2e-6, 1e-5);
-    float *dh = fa(B * H), *dx1 = fa(B * G), *dx2 = fa(B * G), *dy1 = fa(B * G), *dy2 = fa(B * G);
-    float *dp1 = fa(B * H), *dp2 = fa(B * H);
-    double *rdx = da(B * G), *rdy = da(B * G), *rdp = da(B * H);
-    fill(dh, B * H, 1);
-    for (int b = 0; b < B; b++)
-      for (int j = 0; j < H; j++) {
-        double r = x1[b * G + j], z = x1[b * G + H + j], n = x1[b * G + 2 * H + j], d = dh[b * H + j];
-        double dn = d * (1 - z) * (1 - n * n), dz = d * (hp[b * H + j] - n) * z * (1 - z);
-        double dr = dn * gh[b * G + 2 * H + j] * r * (1 - r);
-        rdx[b * G + j] = dr, rdx[b * G + H + j] = dz, rdx[b * G + 2 * H + j] = dn;
-        rdy[b * G + j] = dr, rdy[b * G + H + j] = dz, rdy[b * G + 2 * H + j] = dn * r;
-        rdp[b * H + j] = d * z;
-      }
-    gru_cell_bwd__scalar(B, H, x1, gh, hp, dh, dx1, dy1, dp1);
-    gru_cell_bwd__wasmsimd(B, H, x1, gh, hp, dh, dx2, dy2, dp2);
-    expect("gru bwd dgx", B * G, dx1, dx2, rdx, 2e-6, 1e-5);
-    expect("gru bwd dgh", B * G, dy1, dy2, rdy, 2e-6, 1e-5);
-    expect("gru bwd dhprev", B * H, dp1, dp2, rdp, 2e-6, 1e-5);
-    /* rnn */
-    int n = B * H;
-    float *r1 = fa(n), *r2 = fa(n), *d1 = fa(n), *d2 = fa(n);
+    int B = 2, H = SIZES[s], n = B * H, ld = 2 * H + 1;
+    float *pre = fa(n), *hs1 = fa(B * ld), *hs2 = fa(B * ld), *r1 = fa(n), *r2 = fa(n), *dh = fa(n), *d1 = fa(n), *d2 = fa(n);
     double *rr = da(n), *rd = da(n);
-    for (int i = 0; i < n; i++) rr[i] = tanh(x2[i] * 2.0);
-    float* pre = fa(n);
-    for (int i = 0; i < n; i++) pre[i] = x2[i] * 2.0f, rr[i] = tanh((double)pre[i]);
-    rnn_cell_fwd__scalar(n, pre, r1);
-    rnn_cell_fwd__wasmsimd(n, pre, r2);
+    fill(pre, n, 6), fill(dh, n, 1);
+    for (int i = 0; i < B * ld; i++) hs1[i] = hs2[i] = 42.0f;
+    for (int i = 0; i < n; i++) rr[i] = tanh((double)pre[i]);
+    rnn_cell_fwd__scalar(B, H, pre, hs1, ld);
+    rnn_cell_fwd__wasmsimd(B, H, pre, hs2, ld);
+    check(strided_ok(hs1, B, H, ld, r1) && strided_ok(hs2, B, H, ld, r2), "rnn fwd writes h rows of ld only", H, 0, 0, 0);
     expect("rnn fwd", n, r1, r2, rr, 3e-7, 0);
     for (int i = 0; i < n; i++) rd[i] = dh[i] * (1.0 - (double)r1[i] * r1[i]);
-    rnn_cell_bwd__scalar(n, r1, dh, d1);
-    rnn_cell_bwd__wasmsimd(n, r1, dh, d2);
+    rnn_cell_bwd__scalar(B, H, hs1, ld, dh, d1);
+    rnn_cell_bwd__wasmsimd(B, H, hs1, ld, dh, d2);
     expect("rnn bwd", n, d1, d2, rd, 1e-6, 1e-5);
-    free(x1), free(x2), free(gh), free(hp), free(h1), free(h2), free(ra), free(rh), free(dh), free(dx1), free(dx2);
-    free(dy1), free(dy2), free(dp1), free(dp2), free(rdx), free(rdy), free(rdp), free(r1), free(r2), free(d1);
-    free(d2), free(rr), free(rd), free(pre);
+    free(pre), free(hs1), free(hs2), free(r1), free(r2), free(dh), free(d1), free(d2), free(rr), free(rd);
   }
 }
 
@@ -325,7 +356,36 @@ static void test_optimizers(void) {
   }
 }
 
+
+/* Flush to zero: moments and parameters that would be denormal are stored as 0, by both twins alike
+ * (and NaN stays NaN, for the update's finiteness check). */
+static void test_ftz(void) {
+  for (int s = 0; s < NS; s++) {
+    int n = SIZES[s];
+    float *p1 = fa(n), *p2 = fa(n), *g = fa(n), *m1 = fa(n), *m2 = fa(n), *v1 = fa(n), *v2 = fa(n);
+    for (int i = 0; i < n; i++) {
+      p1[i] = p2[i] = i % 3 ? 1e-38f : 0.5f; /* decays below 2^-126 with weight decay */
+      m1[i] = m2[i] = i % 2 ? 1.2e-38f : -1.25e-38f; /* 0.9 × that is denormal */
+      v1[i] = v2[i] = 1.1755e-38f, g[i] = 0.0f; /* 0.999 × that too */
+    }
+    if (n > 2) g[2] = NAN;
+    adam__scalar(n, p1, g, m1, v1, 1e-3f, 0.9f, 0.999f, 1.0f, 1e-8f, 0.1f);
+    adam__wasmsimd(n, p2, g, m2, v2, 1e-3f, 0.9f, 0.999f, 1.0f, 1e-8f, 0.1f);
+    int ok = memcmp(p1, p2, 4 * (size_t)n) == 0 && memcmp(m1, m2, 4 * (size_t)n) == 0 && memcmp(v1, v2, 4 * (size_t)n) == 0;
+    for (int i = 0; i < n; i++) {
+      if (i == 2 && n > 2) {
+        ok &= isnan(m1[i]) && isnan(p1[i]);
+        continue;
+      }
+      ok &= m1[i] == 0.0f && v1[i] == 0.0f && (p1[i] == 0.0f || fabsf(p1[i]) >= 0x1p-126f);
+    }
+    check(ok, "optimizers flush denormals to zero, twins alike", n, 0, 0, 0);
+    free(p1), free(p2), free(g), free(m1), free(m2), free(v1), free(v2);
+  }
+}
+
 int main(void) {
+  test_ftz();
   test_activations();
   test_gemm();
   test_lstm_cell();

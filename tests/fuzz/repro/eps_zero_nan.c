@@ -14,7 +14,7 @@ int main(void) {
   int bugs = 0;
   for (int opt = LSTM_OPT_ADAM; opt <= LSTM_OPT_ADAGRAD; opt++) {
     if (opt == LSTM_OPT_SGD) continue;
-    lstm_config c = {LSTM_CELL_LSTM, LSTM_INPUT_TOKENS, 5, 4, 1, 5, LSTM_LOSS_XENT, 1};
+    lstm_config c = {LSTM_CELL_LSTM, LSTM_INPUT_TOKENS, 5, 4, 1, 5, LSTM_LOSS_XENT, 1, 1, LSTM_GATE_SIGMOID};
     int st;
     lstm_model* m = lstm_new(&c, &st);
     lstm_train_config tc;
@@ -23,7 +23,8 @@ int main(void) {
     st = lstm_set_train_config(m, &tc);
     int32_t x[3] = {0, 1, 0}, y[3] = {1, 0, 1}; /* tokens 2..4 never appear: their rows get gradient 0 */
     float l;
-    int tr = lstm_train(m, x, y, 1, 3, &l);
+    lstm_batch b = {x, y, NULL, NULL, NULL, 1, 3, 0};
+    int tr = lstm_train(m, &b, &l);
     int nan = 0;
     for (int i = 0; i < lstm_param_count(m); i++) nan += isnan(lstm_params(m)[i]);
     printf("optimizer %d: set eps = 0 -> %d, lstm_train -> %d, NaN parameters: %d of %d\n", opt, st, tr, nan,

@@ -18,7 +18,7 @@
 #include "lstm.h"
 
 int main(void) {
-  lstm_config c = {LSTM_CELL_RNN, LSTM_INPUT_TOKENS, 2, 1, 1, 2, LSTM_LOSS_XENT, 1};
+  lstm_config c = {LSTM_CELL_RNN, LSTM_INPUT_TOKENS, 2, 1, 1, 2, LSTM_LOSS_XENT, 1, 1, LSTM_GATE_SIGMOID};
   int st;
   lstm_model* m = lstm_new(&c, &st);
   int k = lstm_tensor_count(m);
@@ -34,7 +34,8 @@ int main(void) {
     int32_t x[1] = {0};
     float p[2];
     lstm_reset_state(m, LSTM_STATE_PREDICT);
-    lstm_predict(m, x, 1, 1, LSTM_PREDICT_SOFTMAX, p);
+    lstm_batch b = {x, NULL, NULL, NULL, NULL, 1, 1, LSTM_PREDICT_SOFTMAX};
+    lstm_predict(m, &b, p, NULL, NULL);
     double want = exp(-(double)gap) / (1.0 + exp(-(double)gap));
     printf("logits (0, -%.1f): p[1] = %.6e, exact %.6e%s\n", gap, p[1], want, p[1] < 0 ? "  NEGATIVE" : "");
     if (!(p[1] >= 0.0f) || fabs(p[1] - want) > 0.01 * want) bad++;

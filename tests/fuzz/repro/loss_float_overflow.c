@@ -13,12 +13,13 @@
 #include "lstm.h"
 
 int main(void) {
-  lstm_config c = {LSTM_CELL_LSTM, LSTM_INPUT_TOKENS, 4, 5, 1, 3, LSTM_LOSS_MSE, 1};
+  lstm_config c = {LSTM_CELL_LSTM, LSTM_INPUT_TOKENS, 4, 5, 1, 3, LSTM_LOSS_MSE, 1, 1, LSTM_GATE_SIGMOID};
   int st;
   lstm_model* m = lstm_new(&c, &st);
   int32_t x[2] = {0, 0};
   float y[6] = {-5.0625e19f, 0, 0, 0, 0, 0}, loss = 0.0f;
-  st = lstm_train(m, x, y, 2, 1, &loss);
+  lstm_batch b = {x, y, NULL, NULL, NULL, 2, 1, 0};
+  st = lstm_train(m, &b, &loss);
   printf("lstm_train(B = 2, T = 1, a target of -5.0625e19) -> %d, loss %g, step count %g\n", st, loss,
          lstm_step_count(m));
   lstm_free(m);

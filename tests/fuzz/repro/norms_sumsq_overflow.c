@@ -16,7 +16,7 @@
 int main(void) {
   /* RNN, tokens: wx = 100 saturates tanh (h = ±1 exactly, so dG = dh·(1 − h²) = 0 and the weight
    * gradients stay finite), head.w = 1e20 makes ∂L/∂h = dY·head.wᵀ ~ 1e20 */
-  lstm_config c = {LSTM_CELL_RNN, LSTM_INPUT_TOKENS, 2, 4, 1, 2, LSTM_LOSS_XENT, 1};
+  lstm_config c = {LSTM_CELL_RNN, LSTM_INPUT_TOKENS, 2, 4, 1, 2, LSTM_LOSS_XENT, 1, 1, LSTM_GATE_SIGMOID};
   int st;
   lstm_model* m = lstm_new(&c, &st);
   float* w = lstm_params(m);
@@ -30,8 +30,9 @@ int main(void) {
   for (int i = 0; i < d[0] * d[1]; i++) w[lstm_tensor_offset(m, k - 2) + i] = (i % 2 ? 1e20f : -1e20f);
   int32_t x[2] = {0, 1}, y[2] = {1, 0};
   float norms[2], loss;
-  st = lstm_step_gradient_norms(m, x, y, 1, 2, norms, NULL);
-  lstm_gradients(m, x, y, 1, 2, 0, &loss);
+  lstm_batch b = {x, y, NULL, NULL, NULL, 1, 2, 0};
+  st = lstm_step_gradient_norms(m, &b, norms, NULL);
+  lstm_gradients(m, &b, &loss);
   printf("lstm_step_gradient_norms -> %d, norms %g %g (loss %g, gradient norm %g)\n", st, norms[0], norms[1], loss,
          lstm_last_gradient_norm(m));
   lstm_free(m);

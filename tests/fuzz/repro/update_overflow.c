@@ -17,15 +17,16 @@
 
 int main(void) {
   /* tokens: row 4 of l0.wx (token 4 never appears) has gradient 0, so its v stays 0 */
-  lstm_config c = {LSTM_CELL_RNN, LSTM_INPUT_TOKENS, 5, 3, 1, 2, LSTM_LOSS_XENT, 1};
+  lstm_config c = {LSTM_CELL_RNN, LSTM_INPUT_TOKENS, 5, 3, 1, 2, LSTM_LOSS_XENT, 1, 1, LSTM_GATE_SIGMOID};
   int st;
   lstm_model* m = lstm_new(&c, &st);
   int32_t x[2] = {0, 1}, y[2] = {1, 0};
   float l;
-  lstm_train(m, x, y, 1, 2, &l); /* Adam moments exist now */
+  lstm_batch b = {x, y, NULL, NULL, NULL, 1, 2, 0};
+  lstm_train(m, &b, &l); /* Adam moments exist now */
   int k = 4 * 3;                 /* l0.wx[4][0]: row 4 of (V, G*H) = (5, 3) */
   lstm_opt_state(m, 0)[k] = -2.5e38f, lstm_opt_state(m, 1)[k] = 0.0f; /* both finite */
-  st = lstm_train(m, x, y, 1, 2, &l);
+  st = lstm_train(m, &b, &l);
   int inf = 0;
   for (int i = 0; i < lstm_param_count(m); i++) inf += !isfinite(lstm_params(m)[i]);
   printf("lstm_train -> %d (loss %g), non-finite parameters afterwards: %d (l0.wx[4][0] = %g)\n", st, l, inf,

@@ -20,7 +20,7 @@
 #include "lstm.h"
 
 int main(void) {
-  lstm_config c = {LSTM_CELL_RNN, LSTM_INPUT_DENSE, 1, 1024, 1, 1, LSTM_LOSS_MSE, 1};
+  lstm_config c = {LSTM_CELL_RNN, LSTM_INPUT_DENSE, 1, 1024, 1, 1, LSTM_LOSS_MSE, 1, 1, LSTM_GATE_SIGMOID};
   int st;
   lstm_model* m = lstm_new(&c, &st);
   if (!m) return printf("lstm_new: %d\n", st), 2;

@@ -27,7 +27,7 @@ int main(void) {
   printf("sizeof(size_t) = %d\n", (int)sizeof(size_t));
   int st;
   /* case 2: the state */
-  lstm_config c2 = {LSTM_CELL_RNN, LSTM_INPUT_DENSE, 1, 1024, 1, 1, LSTM_LOSS_MSE, 1};
+  lstm_config c2 = {LSTM_CELL_RNN, LSTM_INPUT_DENSE, 1, 1024, 1, 1, LSTM_LOSS_MSE, 1, 1, LSTM_GATE_SIGMOID};
   lstm_model* m2 = lstm_new(&c2, &st);
   if (!m2) return printf("lstm_new(H=1024): %d\n", st), 1;
   st = lstm_state_set_batch(m2, LSTM_STATE_TRAIN, 1 << 20);
@@ -39,7 +39,7 @@ int main(void) {
   lstm_free(m2);
 
   /* case 1: the workspace */
-  lstm_config c1 = {LSTM_CELL_RNN, LSTM_INPUT_DENSE, 1, 4096, 1, 1, LSTM_LOSS_MSE, 1};
+  lstm_config c1 = {LSTM_CELL_RNN, LSTM_INPUT_DENSE, 1, 4096, 1, 1, LSTM_LOSS_MSE, 1, 1, LSTM_GATE_SIGMOID};
   lstm_model* m = lstm_new(&c1, &st);
   if (!m) return printf("lstm_new(H=4096): %d\n", st), 1;
   int T = 1 << 20;
@@ -48,7 +48,8 @@ int main(void) {
   if (!x || !out) return printf("no memory for the inputs\n"), 1;
   printf("case 1: lstm_predict(B = 1, T = 2^20) on an RNN with H = 4096 (needs 16 GB of workspace)...\n");
   fflush(stdout);
-  st = lstm_predict(m, x, 1, T, 0, out);
+  lstm_batch b = {x, NULL, NULL, NULL, NULL, 1, T, 0};
+  st = lstm_predict(m, &b, out, NULL, NULL);
   printf("case 1: lstm_predict -> %d (expected LSTM_ERR_NOMEM = %d)\n", st, LSTM_ERR_NOMEM);
   free(x), free(out);
   lstm_free(m);
