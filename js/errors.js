@@ -1,10 +1,13 @@
 // errors.js — LstmError, the one error type the package throws, and the helpers that word its
 // messages: every message names the argument, what was expected and what was received, e.g.
 //   targets: expected Int32Array or array of integers of length 2048 (batch 32 × steps 64), got Float32Array(64)
+// It imports nothing, so that even a missing or broken build is reported as an LstmError.
+// (The C status codes become LstmErrors in wasm.js, from the status names the C build lists.)
 
 /** Every `code` an LstmError can carry (see index.d.ts for what each means). */
 export const ERROR_CODES = Object.freeze([
-  'arg', 'nomem', 'format', 'version', 'checksum', 'nonfinite', 'config', 'disposed', 'trap', 'busy',
+  'arg', 'nomem', 'format', 'version', 'checksum', 'nonfinite', 'config', 'disposed', 'trap', 'busy', 'load',
+  'aborted',
 ]);
 
 export class LstmError extends Error {
@@ -21,26 +24,6 @@ export class LstmError extends Error {
     this.code = code;
     this.argument = options?.argument ?? null;
   }
-}
-
-// C status (c/lstm.h LSTM_ERR_*) -> code. Index = status.
-const STATUS_CODES = [null, 'arg', 'nomem', 'format', 'version', 'checksum', 'nonfinite', 'config'];
-
-const STATUS_HINTS = {
-  arg: 'the C core rejected an argument that the JS checks let through: this is a bug in wasm-lstm, please report it',
-  nomem: 'out of WebAssembly memory (1 GB at most): use a smaller batch, steps or model',
-  format: 'not a wasm-lstm model file, or truncated',
-  version: 'a model file of a format version this build does not read',
-  checksum: 'the file is corrupted (CRC-32 mismatch)',
-  nonfinite: 'the loss or gradient was not finite; parameters, optimizer state and carried state were left unchanged: lower learningRate or enable gradient clipping',
-  config: 'invalid configuration',
-};
-
-/** The LstmError for a nonzero C status returned by `fn` (a C function name, for the message). */
-export function statusError(status, what) {
-  const code = STATUS_CODES[status];
-  if (!code) return new LstmError('arg', `${what}: unexpected C status ${status}`);
-  return new LstmError(code, `${what}: ${STATUS_HINTS[code]} (C status ${status})`);
 }
 
 /** A short description of a received value for messages: `Float32Array(64)`, `number 2.5`, `string '3'`. */

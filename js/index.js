@@ -5,3 +5,5 @@ export { Network, readMeta } from './network.js';
 export { LstmError, ERROR_CODES } from './errors.js';
 export { simdSupported } from './loader.js';
 export { CharModel, filterDistribution } from './charmodel.js';
+export { PUBLIC_ABI as abi } from './abi.js';
+export { defaultCorpus, agreementTask } from './datasets.js';

@@ -4,10 +4,16 @@
 //
 // Works in Node >= 20 (ESM), browser pages, module Web Workers and bundlers that understand
 // `new URL('./file', import.meta.url)` (Vite, webpack 5, Rollup, esbuild with a file loader).
-// With the Vite *dev server*, set `optimizeDeps: { exclude: ['wasm-lstm'] }`.
+// With the Vite <= 7 *dev server*, set `optimizeDeps: { exclude: ['wasm-lstm'] }`.
+//
+// Every failure is an LstmError: 'load' when the module cannot be fetched, read or compiled (the
+// message names the URL and the likely fix: a missing build, a dev server answering with an HTML
+// page), 'arg' for bad options.
 //
 //   const { module, simd } = await loadModule();   // compile once (cached per variant)
 //   const instance = await instantiate(module);    // one instance per model
+
+import { LstmError } from './errors.js';
 
 // ---- SIMD detection
 
@@ -38,6 +44,16 @@ export function simdSupported() {
 
 const isNode = typeof process !== 'undefined' && !!process.versions?.node;
 
+/**
+ * A Node built-in module (`node:${name}`), imported so that browsers never load it and bundlers
+ * (Vite, webpack, Rollup) leave it alone instead of shimming it or warning: a dynamic import of a
+ * variable, with the bundlers' ignore comments.
+ */
+export function nodeModule(name) {
+  const specifier = `node:${name}`;
+  return import(/* webpackIgnore: true */ /* @vite-ignore */ specifier);
+}
+
 // Literal strings in `new URL(..., import.meta.url)` so that bundlers find and copy the files.
 function defaultUrl(simd) {
   return simd
@@ -48,26 +64,44 @@ function defaultUrl(simd) {
 function resolveUrl(url) {
   if (url instanceof URL) return url;
   if (typeof url !== 'string') {
-    throw new TypeError(`wasm-lstm: wasmUrl: expected a URL or string, got ${describe(url)}`);
+    throw new LstmError('arg', `wasm-lstm: wasmUrl: expected a URL or string, got ${describe(url)}`, { argument: 'wasmUrl' });
   }
   return new URL(url, globalThis.location?.href ?? import.meta.url);
+}
+
+function loadError(message, cause) {
+  return new LstmError('load', message, cause === undefined ? undefined : { cause });
+}
+
+// What bytes that should be a .wasm file look like, when they are not one.
+const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d];
+function notWasm(bytes, what) {
+  const b = new Uint8Array(bytes.buffer ?? bytes, bytes.byteOffset ?? 0, Math.min(bytes.byteLength, 256));
+  if (WASM_MAGIC.every((x, i) => b[i] === x)) return null;
+  const head = new TextDecoder('utf-8', { fatal: false }).decode(b).trimStart().toLowerCase();
+  if (head.startsWith('<!doctype html') || head.startsWith('<html') || head.startsWith('<')) {
+    return loadError(`wasm-lstm: ${what} is an HTML page, not a WebAssembly module: the server answered ` +
+      'with a page instead of the .wasm file. With the Vite <= 7 dev server add ' +
+      "`optimizeDeps: { exclude: ['wasm-lstm'] }` to vite.config; with another host, serve " +
+      "node_modules/wasm-lstm/js/build/*.wasm next to the script (or pass loadModule's wasmUrl)");
+  }
+  if (b.length === 0) return loadError(`wasm-lstm: ${what} is empty: not a WebAssembly module`);
+  const hex = Array.from(b.subarray(0, 4), (x) => x.toString(16).padStart(2, '0')).join(' ');
+  return loadError(`wasm-lstm: ${what} is not a WebAssembly module (it starts with ${hex}, not 00 61 73 6d): ` +
+    'a wrong file or a server answering with something else');
 }
 
 async function compileUrl(url) {
   if (isNode && url.protocol === 'file:') {
     // Node's fetch() cannot read file: URLs. A dynamic import of a variable, so browsers never
     // load it and bundlers (Vite, webpack, Rollup) leave it alone instead of shimming it.
-    const fsModule = 'node:fs/promises';
-    const { readFile } = await import(/* webpackIgnore: true */ /* @vite-ignore */ fsModule);
+    const { readFile } = await nodeModule('fs/promises');
     let bytes;
     try {
       bytes = await readFile(url);
     } catch (err) {
-      throw new Error(
-        `wasm-lstm: cannot read ${url.href} (${err.code ?? err.message}); ` +
-          'build it with `npm run build` (bash build.sh)',
-        { cause: err },
-      );
+      throw loadError(`wasm-lstm: cannot read ${url.href} (${err.code ?? err.message}); ` +
+        'build it with `npm run build` (bash build.sh)', err);
     }
     return compileBytes(bytes, url.href);
   }
@@ -75,29 +109,35 @@ async function compileUrl(url) {
   try {
     resp = await fetch(url);
   } catch (err) {
-    throw new Error(`wasm-lstm: cannot fetch ${url.href}: ${err.message}`, { cause: err });
+    throw loadError(`wasm-lstm: cannot fetch ${url.href}: ${err.message}`, err);
   }
   if (!resp.ok) {
-    throw new Error(`wasm-lstm: cannot fetch ${url.href}: HTTP ${resp.status} ${resp.statusText}`);
+    throw loadError(`wasm-lstm: cannot fetch ${url.href}: HTTP ${resp.status} ${resp.statusText}`);
   }
   // compileStreaming insists on `Content-Type: application/wasm`; when a server sends something
   // else, compile from the downloaded bytes instead.
   const type = (resp.headers.get('content-type') ?? '').split(';')[0].trim().toLowerCase();
   if (type === 'application/wasm' && typeof WebAssembly.compileStreaming === 'function') {
+    const copy = resp.clone(); // to say what the server sent instead, if it is not a module
     try {
       return await WebAssembly.compileStreaming(resp);
     } catch (err) {
-      throw new Error(`wasm-lstm: cannot compile ${url.href}: ${err.message}`, { cause: err });
+      const wrong = notWasm(new Uint8Array(await copy.arrayBuffer().catch(() => new ArrayBuffer(0))), url.href);
+      throw wrong && !/^wasm-lstm: \S+ is empty/.test(wrong.message)
+        ? wrong
+        : loadError(`wasm-lstm: cannot compile ${url.href}: ${err.message}`, err);
     }
   }
   return compileBytes(await resp.arrayBuffer(), url.href);
 }
 
 async function compileBytes(bytes, what) {
+  const wrong = notWasm(bytes, what);
+  if (wrong) throw wrong;
   try {
     return await WebAssembly.compile(bytes);
   } catch (err) {
-    throw new Error(`wasm-lstm: cannot compile ${what}: ${err.message}`, { cause: err });
+    throw loadError(`wasm-lstm: cannot compile ${what}: ${err.message}`, err);
   }
 }
 
@@ -120,17 +160,15 @@ const moduleCache = new Map(); // 'simd' | 'plain' -> Promise<{ module, simd }>
 export function loadModule({ simd = 'auto', wasmUrl, wasmBytes } = {}) {
   if (simd !== 'auto' && simd !== true && simd !== false) {
     return Promise.reject(
-      new TypeError(`wasm-lstm: simd: expected 'auto', true or false, got ${describe(simd)}`),
+      new LstmError('arg', `wasm-lstm: simd: expected 'auto', true or false, got ${describe(simd)}`, { argument: 'simd' }),
     );
   }
   if (typeof WebAssembly !== 'object') {
-    return Promise.reject(new Error('wasm-lstm: this JavaScript engine has no WebAssembly'));
+    return Promise.reject(loadError('wasm-lstm: this JavaScript engine has no WebAssembly'));
   }
   if (simd === true && !simdSupported()) {
     return Promise.reject(
-      new Error(
-        "wasm-lstm: simd: true, but this WebAssembly engine does not support SIMD128; use simd: 'auto' or false",
-      ),
+      new LstmError('arg', "wasm-lstm: simd: true, but this WebAssembly engine does not support SIMD128; use simd: 'auto' or false", { argument: 'simd' }),
     );
   }
   const useSimd = simd === 'auto' ? simdSupported() : simd;
@@ -138,7 +176,7 @@ export function loadModule({ simd = 'auto', wasmUrl, wasmBytes } = {}) {
   if (wasmBytes !== undefined) {
     if (!(wasmBytes instanceof ArrayBuffer || ArrayBuffer.isView(wasmBytes))) {
       return Promise.reject(
-        new TypeError(`wasm-lstm: wasmBytes: expected an ArrayBuffer or typed array, got ${describe(wasmBytes)}`),
+        new LstmError('arg', `wasm-lstm: wasmBytes: expected an ArrayBuffer or typed array, got ${describe(wasmBytes)}`, { argument: 'wasmBytes' }),
       );
     }
     return compileBytes(wasmBytes, 'wasmBytes').then((module) => ({ module, simd: useSimd }));
@@ -181,23 +219,28 @@ export function loadModule({ simd = 'auto', wasmUrl, wasmBytes } = {}) {
  */
 export async function instantiate(module) {
   if (!(module instanceof WebAssembly.Module)) {
-    throw new TypeError(`wasm-lstm: instantiate: expected a WebAssembly.Module, got ${describe(module)}`);
+    throw new LstmError('arg', `wasm-lstm: instantiate: expected a WebAssembly.Module, got ${describe(module)}`, { argument: 'module' });
   }
   const imports = { env: { emscripten_notify_memory_growth() {} } };
   for (const { module: ns, name, kind } of WebAssembly.Module.imports(module)) {
     if (ns === 'env' && name === 'emscripten_notify_memory_growth') continue;
     if (kind !== 'function') {
-      throw new Error(`wasm-lstm: the module imports ${ns}.${name} (a ${kind}), which this loader cannot provide`);
+      throw loadError(`wasm-lstm: the module imports ${ns}.${name} (a ${kind}), which this loader cannot provide`);
     }
     imports[ns] ??= {};
     imports[ns][name] = () => {
-      throw new Error(
+      throw loadError(
         `wasm-lstm: the module called ${ns}.${name}, which is not provided ` +
           '(the C library must not use stdio, abort or exit)',
       );
     };
   }
-  const instance = await WebAssembly.instantiate(module, imports);
+  let instance;
+  try {
+    instance = await WebAssembly.instantiate(module, imports);
+  } catch (err) {
+    throw loadError(`wasm-lstm: cannot instantiate the module: ${err.message}`, err);
+  }
   if (typeof instance.exports._initialize === 'function') instance.exports._initialize();
   return instance;
 }

@@ -1,49 +1,38 @@
-// network.js — the Network class: a recurrent network (LSTM, GRU or RNN) in its own WebAssembly
-// instance, wrapping the C ABI of c/lstm.h. Async once (create/load compiles the shared module
-// and instantiates it), synchronous after.
+// network.js — the Network class: a stack of recurrent layers (LSTM, GRU or RNN; uni- or
+// bidirectional) and a linear head, in its own WebAssembly instance, wrapping the C ABI of
+// c/lstm.h. Async once (create/load compiles the shared module and instantiates it), synchronous
+// after.
 //
-// What it does: validates every argument in JS (so the C core never sees a bad one), stages
-// arrays in buffers inside wasm memory that are reused across calls (grown only when a bigger
-// batch × steps arrives), calls C once per method, and copies results out. What it does not do:
-// hand out views of wasm memory, or keep a typed-array view across a call that can allocate
-// (memory growth detaches views; `Wasm` rebuilds them whenever memory.buffer changed).
+// Every public method follows the same order, so that nothing a caller passes can change under a
+// check or reach the C core unchecked: (1) enter (refuse a disposed, trapped or busy model), (2)
+// read every argument once into owned copies (args.js), (3) validate the copies, (4) stage them in
+// wasm memory and call C once, (5) copy results out. Nothing of the model changes before (4), and
+// the C core changes nothing when it fails. Results are copies, never views of wasm memory.
 //
-// Legend: B batch, T steps, I input width, V vocabulary, H hidden, O outputs, L layers.
+// Legend: B batch, T steps, I input width, V vocabulary, H hidden, O outputs, L layers,
+// D directions.
 
-import { loadModule, instantiate, simdSupported } from './loader.js';
-import { LstmError, statusError, describe, tagOf, argError, configError } from './errors.js';
+import { LstmError, describe } from './errors.js';
+import {
+  readOptions, oneOf, intIn, bool, numIn, isPlainObject, fileBytes, argError, configError, dataArg,
+  expectLength, lengthError, readArg, finiteCheck, idCheck,
+} from './args.js';
+import {
+  CELLS, CELL, LOSSES, GATE_ACTIVATIONS, OPTIMIZERS, CLIP_MODES, LIMITS, FLAGS, LAST_LOSSES, CLASS_LOSSES,
+  INPUT_KINDS,
+} from './abi.js';
+import { Wasm, newWasm, statusError, S_STATUS, S_OUT, S_DIMS, S_STRUCT, S_F64 } from './wasm.js';
+import { simdSupported } from './loader.js';
+import { formatSummary, formatOneLine } from './summary.js';
+import { fit, TRAIN_ASYNC } from './fit.js';
+import { Pool, threadsUnavailable, coreCount, AUTO_THREADS_CAP } from './pool.js';
+import { parallelTrain, parallelTrainAsync, parallelPredict, parallelEvaluate, worthSplitting } from './parallel.js';
+import { loadModule } from './loader.js';
 
-// ---- constants mirrored from c/lstm.h (array index = the C enum value)
-
-const CELLS = ['lstm', 'gru', 'rnn'];
-const LOSSES = ['xent', 'mse', 'mse-last'];
-const OPTIMIZERS = ['adam', 'sgd', 'rmsprop', 'adagrad'];
-const CLIP_MODES = ['none', 'value', 'norm'];
-const GATES = { lstm: 4, gru: 3, rnn: 1 };
-const CHANNELS = { lstm: ['i', 'f', 'g', 'o', 'c', 'h'], gru: ['r', 'z', 'n', 'h'], rnn: ['h'] };
-const INPUT_DENSE = 0, INPUT_TOKENS = 1;
-const STATE_TRAIN = 0, STATE_PREDICT = 1;
-const PREDICT_SOFTMAX = 1, PREDICT_LAST_ONLY = 2;
-const LIMITS = { layers: 4, hidden: 4096, input: 1 << 20, output: 1 << 20, params: 64 << 20 };
-
-// JS-side limits on one call: batch, steps and batch × steps; elements of any staged array.
-const MAX_COUNT = 1 << 24;
-const MAX_ELEMENTS = 1 << 26; // 256 MB of float32
-const MAX_FLOAT32 = 3.4028234663852886e38;
-
-// lstm_config and lstm_train_config: 4-byte fields in declaration order ('i' int32, 'f' float).
-const CONFIG_FIELDS = ['cell', 'input_kind', 'input', 'hidden', 'layers', 'output', 'loss', 'seed'];
-const CONFIG_INT_FIELDS = CONFIG_FIELDS.map((f) => [f, 'i']); // seed is u32: same bits
-const TRAIN_FIELDS = [
-  ['optimizer', 'i'], ['lr', 'f'], ['beta1', 'f'], ['beta2', 'f'], ['eps', 'f'],
-  ['weight_decay', 'f'], ['clip_mode', 'i'], ['clip', 'f'], ['dropout', 'f'],
-];
-
-// A scratch block per instance for the structs and the C functions' out-parameters (bytes).
-const S_TRAIN = 0, S_CONFIG = 48, S_STATUS = 80, S_LOSS = 84, S_DIMS = 88, S_OFFSET = 96;
-const SCRATCH_BYTES = 128;
-
+// JS-side limit on the elements of one staged array (256 MB of float32).
+const MAX_ELEMENTS = 1 << 26;
 const MIN_FILE_BYTES = 16;
+const STATE_SLOT = { train: 0, predict: 1 };
 
 /** Internal: the option key (in save() and Network.load() options) that sets or expects the file
  *  kind, for CharModel ('char'). Not exported from index.js. */
@@ -54,228 +43,109 @@ export const WASM = Symbol('wasm-lstm instance');
 const LOADERS = { network: 'Network.load', char: 'CharModel.load' };
 const TOKEN = Symbol('Network constructor');
 
-// ---- one WebAssembly instance: memory views, guarded calls, staging buffers
-
-class Wasm {
-  #buffer = null;
-  #u8; #i32; #f32;
-
-  constructor(instance) {
-    this.x = instance.exports;
-    this.memory = this.x.memory;
-    this.trap = null; // the RuntimeError that made this instance unusable
-    const c = this.call('lstm_config_size'), t = this.call('lstm_train_config_size');
-    if (c !== CONFIG_FIELDS.length * 4 || t !== TRAIN_FIELDS.length * 4) {
-      throw new LstmError('version', `the wasm build's lstm_config is ${c} bytes and lstm_train_config ` +
-        `${t}; this JS expects ${CONFIG_FIELDS.length * 4} and ${TRAIN_FIELDS.length * 4}: rebuild with build.sh`);
-    }
-    this.scratch = this.malloc(SCRATCH_BYTES);
-    this.slots = { in: { ptr: 0, bytes: 0 }, tg: { ptr: 0, bytes: 0 }, out: { ptr: 0, bytes: 0 } };
-  }
-
-  #sync() {
-    const b = this.memory.buffer;
-    if (b !== this.#buffer) {
-      this.#buffer = b;
-      this.#u8 = new Uint8Array(b);
-      this.#i32 = new Int32Array(b);
-      this.#f32 = new Float32Array(b);
-    }
-  }
-  get u8() { this.#sync(); return this.#u8; }
-  get i32() { this.#sync(); return this.#i32; }
-  get f32() { this.#sync(); return this.#f32; }
-
-  /** Calls an export (up to 7 arguments: lstm_gradients); a trap marks the instance unusable
-   *  and becomes LstmError('trap'). */
-  call(name, a, b, c, d, e, f, g) {
-    try {
-      return this.x[name](a, b, c, d, e, f, g);
-    } catch (err) {
-      if (!(err instanceof WebAssembly.RuntimeError)) throw err;
-      this.trap = err;
-      return trapped(name, err);
-    }
-  }
-
-  malloc(bytes) {
-    const ptr = this.call('malloc', Math.max(bytes, 4));
-    if (!ptr) throw new LstmError('nomem', `cannot allocate ${bytes} bytes of WebAssembly memory (1 GB at most)`);
-    return ptr;
-  }
-
-  free(ptr) {
-    if (ptr && !this.trap) this.call('free', ptr);
-  }
-
-  /** The pointer of a staging buffer of at least `bytes`, grown (never shrunk) on demand. */
-  slot(name, bytes) {
-    const s = this.slots[name];
-    if (s.bytes < bytes) {
-      this.free(s.ptr);
-      s.ptr = 0;
-      s.bytes = 0;
-      s.ptr = this.malloc(bytes);
-      s.bytes = bytes;
-    }
-    return s.ptr;
-  }
-
-  string(ptr) {
-    const u8 = this.u8;
-    let end = ptr;
-    while (end < u8.length && u8[end] !== 0) end++;
-    return new TextDecoder().decode(u8.subarray(ptr, end));
-  }
-
-  writeStruct(ptr, fields, values) {
-    const i32 = this.i32, f32 = this.f32;
-    fields.forEach(([, type], k) => {
-      if (type === 'f') f32[(ptr >> 2) + k] = values[k];
-      else i32[(ptr >> 2) + k] = values[k];
-    });
-  }
-
-  readStruct(ptr, fields) {
-    const i32 = this.i32, f32 = this.f32;
-    return fields.map(([, type], k) => (type === 'f' ? f32 : i32)[(ptr >> 2) + k]);
-  }
-}
-
-function trapped(name, err) {
-  throw new LstmError('trap', `${name}: WebAssembly trap (${err.message}); this model's instance is ` +
-    'now unusable. This is a bug in wasm-lstm: please report it', { cause: err });
-}
-
-async function newWasm(simd) {
-  const { module } = await loadModule({ simd });
-  return new Wasm(await instantiate(module));
-}
-
 // ---- configuration: architecture (fixed) and training (may change)
 
 const TRAIN_KEYS = ['optimizer', 'learningRate', 'beta1', 'beta2', 'momentum', 'epsilon',
   'weightDecay', 'clip', 'dropout'];
-const CREATE_KEYS = ['cell', 'input', 'vocab', 'hidden', 'layers', 'output', 'loss', 'seed', 'simd',
-  ...TRAIN_KEYS];
+const CREATE_KEYS = ['cell', 'input', 'vocab', 'hidden', 'layers', 'output', 'loss', 'bidirectional',
+  'gateActivation', 'seed', 'simd', 'threads', ...TRAIN_KEYS];
 
-function isPlainObject(v) {
-  return v !== null && typeof v === 'object' && tagOf(v) === 'Object';
-}
+/** Internal, for tests: `network[POOL]` is its thread pool (or null); `Network[MIN_SPLIT_FLOPS]`
+ *  the arithmetic per share below which a call stays on one thread (0: always split). */
+export const POOL = Symbol('wasm-lstm pool');
+const SPLIT = { minFlops: 2e6 };
+export const MIN_SPLIT_FLOPS = Symbol('wasm-lstm min split flops');
 
-function checkKeys(what, obj, allowed, makeError) {
-  if (!isPlainObject(obj)) throw makeError(`${what}: expected an object, got ${describe(obj)}`);
-  for (const k of Object.keys(obj)) {
-    if (!allowed.includes(k)) {
-      throw makeError(`${what}: unknown key '${k}' (expected one of ${allowed.join(', ')})`);
-    }
-  }
-}
-
-function oneOf(name, v, choices) {
-  if (!choices.includes(v)) {
-    throw configError(`${name}: expected one of ${choices.map((c) => `'${c}'`).join(', ')}, got ${describe(v)}`);
-  }
+/** The `threads` option: 'auto' (the reported cores, at most AUTO_THREADS_CAP), or an integer ≥ 1. */
+function checkThreads(v, makeError) {
+  if (v === undefined) return 1;
+  if (v === 'auto') return 'auto';
+  if (!Number.isInteger(v) || v < 1 || v > 64) throw makeError(`threads: expected 'auto' or an integer in [1, 64], got ${describe(v)}`, 'threads');
   return v;
 }
 
-function intIn(name, v, lo, hi) {
-  if (!Number.isInteger(v) || v < lo || v > hi) {
-    throw configError(`${name}: expected an integer in [${lo}, ${hi}], got ${describe(v)}`);
-  }
-  return v;
-}
-
-// A float in [lo, hi) (or (lo, hi) when openLo), finite. C stores it as a float32, so the value
-// C will see, Math.fround(v), must be in range too: 1e39 is Infinity as float32, 1e-50 is 0 and
-// 0.99999999 is 1. The message says so when only the float32 value is out of range.
-function floatIn(name, v, lo, hi, openLo) {
-  const inRange = (x) => Number.isFinite(x) && (openLo ? x > lo : x >= lo) && x < hi;
-  const range = `${openLo ? '(' : '['}${lo}, ${hi === Infinity ? '∞' : hi})`;
-  if (typeof v !== 'number' || !inRange(v)) {
-    throw configError(`${name}: expected a finite number in ${range}, got ${describe(v)}`);
-  }
-  const f = Math.fround(v);
-  if (!inRange(f)) {
-    throw configError(`${name}: expected a finite number in ${range} (as float32), got ${v} (${f} as float32)`);
-  }
-  return v;
-}
-
-function checkSimd(v = 'auto', makeError) {
+function checkSimd(v, makeError) {
+  if (v === undefined) return 'auto';
   if (v !== 'auto' && v !== true && v !== false) {
-    throw makeError(`simd: expected 'auto', true or false, got ${describe(v)}`);
+    throw makeError(`simd: expected 'auto', true or false, got ${describe(v)}`, 'simd');
   }
   if (v === true && !simdSupported()) {
-    throw makeError("simd: true, but this WebAssembly engine does not support SIMD128: use 'auto' or false");
+    throw makeError("simd: true, but this WebAssembly engine does not support SIMD128: use 'auto' or false", 'simd');
   }
   return v;
 }
 
-/** Checks and normalises a Network.create config: {arch, training, simd}. */
+/** Checks a Network.create config (read once): {arch, training, simd}. */
 function parseCreateConfig(config) {
-  checkKeys('config', config, CREATE_KEYS, configError);
-  const cell = oneOf('cell', config.cell ?? 'lstm', CELLS);
-  if ((config.input === undefined) === (config.vocab === undefined)) {
+  if (config === undefined) throw configError('config: expected an object, got undefined', 'config');
+  const o = readOptions('config', config, CREATE_KEYS, configError);
+  const cell = oneOf('cell', o.cell ?? 'lstm', CELLS, configError);
+  if ((o.input === undefined) === (o.vocab === undefined)) {
     throw configError('config: expected exactly one of input (dense input width) or vocab ' +
-      `(token input), got ${config.input === undefined ? 'neither' : 'both'}`);
+      `(token input), got ${o.input === undefined ? 'neither' : 'both'}`, o.input === undefined ? 'input' : 'vocab');
   }
-  const tokens = config.vocab !== undefined;
+  const tokens = o.vocab !== undefined;
+  const loss = oneOf('loss', o.loss ?? 'xent', LOSSES, configError);
+  const gateActivation = oneOf('gateActivation', o.gateActivation ?? 'sigmoid', GATE_ACTIVATIONS, configError);
+  if (!CELL[cell].gateActivation && gateActivation !== 'sigmoid') {
+    throw configError(`gateActivation: a '${cell}' cell has no sigmoid gates, so only 'sigmoid' (the default), got '${gateActivation}'`, 'gateActivation');
+  }
   const arch = {
     cell,
-    inputKind: tokens ? INPUT_TOKENS : INPUT_DENSE,
-    input: intIn(tokens ? 'vocab' : 'input', tokens ? config.vocab : config.input, 1, LIMITS.input),
-    hidden: intIn('hidden', config.hidden, 1, LIMITS.hidden),
-    layers: intIn('layers', config.layers ?? 1, 1, LIMITS.layers),
-    loss: oneOf('loss', config.loss ?? 'xent', LOSSES),
-    seed: intIn('seed', config.seed ?? 1, 0, 2 ** 32 - 1),
+    inputKind: tokens ? 'tokens' : 'dense',
+    input: intIn(tokens ? 'vocab' : 'input', tokens ? o.vocab : o.input, 1, LIMITS.input, configError),
+    hidden: intIn('hidden', o.hidden, 1, LIMITS.hidden, configError),
+    layers: intIn('layers', o.layers ?? 1, 1, LIMITS.layers, configError),
+    loss,
+    // softmax over one class is constant: cross-entropy needs at least 2
+    output: intIn('output', o.output, CLASS_LOSSES.includes(loss) ? 2 : 1, LIMITS.output, configError),
+    seed: intIn('seed', o.seed ?? 1, 0, 2 ** 32 - 1, configError),
+    bidirectional: bool('bidirectional', o.bidirectional, false, configError),
+    gateActivation,
   };
-  // softmax over one class is constant: cross-entropy needs at least 2
-  arch.output = intIn('output', config.output, arch.loss === 'xent' ? 2 : 1, LIMITS.output);
-  const P = parameterCountOf(arch);
-  if (P > LIMITS.params) {
-    throw configError(`config: the model would have ${P} parameters, more than the limit of ${LIMITS.params}`);
-  }
-  const simd = checkSimd(config.simd, configError);
+  const simd = checkSimd(o.simd, configError);
+  const threads = checkThreads(o.threads, configError);
   const training = {};
-  for (const k of TRAIN_KEYS) if (config[k] !== undefined) training[k] = config[k];
-  checkTrainingPatch('config', training, training.optimizer ?? 'adam');
-  return { arch, training, simd };
+  for (const k of TRAIN_KEYS) if (o[k] !== undefined) training[k] = o[k];
+  return { arch, training: checkTrainingPatch('config', training, training.optimizer ?? 'adam'), simd, threads };
 }
 
-// Σ over layers of (I_l·GH + H·GH + biases) + head; as c/lstm.h's tensor table.
-function parameterCountOf({ cell, input, hidden: H, layers: L, output: O }) {
-  const GH = GATES[cell] * H, biases = cell === 'gru' ? 2 * GH : GH;
-  let P = H * O + O;
-  for (let l = 0; l < L; l++) P += (l === 0 ? input : H) * GH + H * GH + biases;
-  return P;
+function configToC(a) {
+  return {
+    cell: CELLS.indexOf(a.cell), input_kind: INPUT_KINDS.indexOf(a.inputKind), input: a.input, hidden: a.hidden,
+    layers: a.layers, output: a.output, loss: LOSSES.indexOf(a.loss), seed: a.seed | 0,
+    directions: a.bidirectional ? 2 : 1, gate_act: GATE_ACTIVATIONS.indexOf(a.gateActivation),
+  };
 }
 
-/** Checks the keys a training-config patch sets (with `optimizer` the optimizer after it). */
+/** Checks a training-config patch (already an owned copy; `clip` is read here once). */
 function checkTrainingPatch(what, patch, optimizer) {
-  checkKeys(what, patch, TRAIN_KEYS, configError);
-  const p = patch;
-  if (p.optimizer !== undefined) oneOf('optimizer', p.optimizer, OPTIMIZERS);
-  if (p.learningRate !== undefined) floatIn('learningRate', p.learningRate, 0, Infinity, true);
-  if (p.beta1 !== undefined) floatIn('beta1', p.beta1, 0, 1);
-  if (p.beta2 !== undefined) floatIn('beta2', p.beta2, 0, 1);
+  const p = readOptions(what, patch, TRAIN_KEYS, configError);
+  const out = { ...p };
+  if (p.optimizer !== undefined) oneOf('optimizer', p.optimizer, OPTIMIZERS, configError);
+  const f32 = (name, lo, hi, openLo, openHi) => numIn(name, p[name], lo, hi, { openLo, openHi, float32: true, makeError: configError });
+  if (p.learningRate !== undefined) f32('learningRate', 0, Infinity, true);
+  if (p.beta1 !== undefined) f32('beta1', 0, 1, false, true);
+  if (p.beta2 !== undefined) f32('beta2', 0, 1, false, true);
   if (p.momentum !== undefined) {
-    floatIn('momentum', p.momentum, 0, 1);
+    f32('momentum', 0, 1, false, true);
     if (optimizer !== 'sgd') {
-      throw configError(`momentum: only for optimizer 'sgd' (this one is '${optimizer}'; Adam's first-moment decay is beta1)`);
+      throw configError(`momentum: only for optimizer 'sgd' (this one is '${optimizer}'; Adam's first-moment decay is beta1)`, 'momentum');
     }
     if (p.beta1 !== undefined && p.beta1 !== p.momentum) {
-      throw configError(`momentum: an alias of beta1 for SGD, but both are given and differ (${p.momentum} vs ${p.beta1})`);
+      throw configError(`momentum: an alias of beta1 for SGD, but both are given and differ (${p.momentum} vs ${p.beta1})`, 'momentum');
     }
   }
-  if (p.epsilon !== undefined) floatIn('epsilon', p.epsilon, 0, Infinity, true);
-  if (p.weightDecay !== undefined) floatIn('weightDecay', p.weightDecay, 0, Infinity);
-  if (p.dropout !== undefined) floatIn('dropout', p.dropout, 0, 1);
+  if (p.epsilon !== undefined) f32('epsilon', 0, Infinity, true);
+  if (p.weightDecay !== undefined) f32('weightDecay', 0, Infinity);
+  if (p.dropout !== undefined) f32('dropout', 0, 1, false, true);
   if (p.clip !== undefined) {
-    checkKeys('clip', p.clip, ['mode', 'threshold'], configError);
-    if (p.clip.mode !== undefined) oneOf('clip.mode', p.clip.mode, CLIP_MODES);
-    if (p.clip.threshold !== undefined) floatIn('clip.threshold', p.clip.threshold, 0, Infinity, true);
+    const c = readOptions('clip', p.clip, ['mode', 'threshold'], configError);
+    if (c.mode !== undefined) oneOf('clip.mode', c.mode, CLIP_MODES, configError);
+    if (c.threshold !== undefined) numIn('clip.threshold', c.threshold, 0, Infinity, { openLo: true, float32: true, makeError: configError });
+    out.clip = c;
   }
+  return out;
 }
 
 // The shortest decimal that rounds to the float32 x: 2e-3, not 0.0020000000949949026.
@@ -287,113 +157,55 @@ function float32Decimal(x) {
   return x;
 }
 
-function trainingFromC([opt, lr, beta1, beta2, eps, wd, clipMode, clip, dropout]) {
+function trainingFromC(s) {
   const d = float32Decimal;
   const tc = {
-    optimizer: OPTIMIZERS[opt], learningRate: d(lr), beta1: d(beta1), beta2: d(beta2),
-    epsilon: d(eps), weightDecay: d(wd), clip: { mode: CLIP_MODES[clipMode], threshold: d(clip) },
-    dropout: d(dropout),
+    optimizer: OPTIMIZERS[s.optimizer], learningRate: d(s.lr), beta1: d(s.beta1), beta2: d(s.beta2),
+    epsilon: d(s.eps), weightDecay: d(s.weight_decay), clip: { mode: CLIP_MODES[s.clip_mode], threshold: d(s.clip) },
+    dropout: d(s.dropout),
   };
   if (tc.optimizer === 'sgd') tc.momentum = tc.beta1;
   return tc;
 }
 
 function trainingToC(tc) {
-  return [OPTIMIZERS.indexOf(tc.optimizer), tc.learningRate, tc.beta1, tc.beta2, tc.epsilon,
-    tc.weightDecay, CLIP_MODES.indexOf(tc.clip.mode), tc.clip.threshold, tc.dropout];
+  return {
+    optimizer: OPTIMIZERS.indexOf(tc.optimizer), lr: tc.learningRate, beta1: tc.beta1, beta2: tc.beta2,
+    eps: tc.epsilon, weight_decay: tc.weightDecay, clip_mode: CLIP_MODES.indexOf(tc.clip.mode),
+    clip: tc.clip.threshold, dropout: tc.dropout,
+  };
 }
 
-// ---- argument checks for the data methods
+// ---- data arguments
 
-const DATA_KINDS = {
-  floats: { type: 'Float32Array', noun: 'numbers' },
-  ints: { type: 'Int32Array', noun: 'integers' },
-};
-
-function isData(v) {
-  return Array.isArray(v) || tagOf(v) === 'Float32Array' || tagOf(v) === 'Int32Array';
-}
-
-// Type and length of a data argument; `why` explains the length: " (batch 2 × steps 8)".
-function checkData(name, v, kind, length, why) {
-  const { type, noun } = DATA_KINDS[kind];
-  if (!(Array.isArray(v) || tagOf(v) === type) || v.length !== length) {
-    throw argError(`${name}: expected ${type} or array of ${noun} of length ${length}${why}, got ${describe(v)}`);
-  }
-}
-
-function checkFinite(name, v) {
-  for (let i = 0; i < v.length; i++) {
-    const x = v[i];
-    if (typeof x !== 'number' || !(Math.abs(x) <= MAX_FLOAT32)) {
-      throw argError(`${name}: expected finite float32 numbers, got ${describe(x)} at index ${i}`);
-    }
-  }
-}
-
-// Integers in [lo, hi); `what` names them: "token ids", "class ids".
-function checkIds(name, v, lo, hi, what, note) {
-  for (let i = 0; i < v.length; i++) {
-    const x = v[i];
-    if (!Number.isInteger(x) || x < lo || x >= hi) {
-      throw argError(`${name}: expected ${what} in [${lo}, ${hi})${note}, got ${describe(x)} at index ${i}`);
-    }
-  }
-}
-
-// 'train' | 'predict' -> the C state index
-function stateSlot(method, which) {
-  if (which === 'train') return STATE_TRAIN;
-  if (which === 'predict') return STATE_PREDICT;
-  throw argError(`${method}: which: expected 'train' or 'predict', got ${describe(which)}`);
-}
-
-function readOptions(what, options, allowed) {
-  if (options === undefined) return {};
-  checkKeys(`${what} options`, options, allowed, argError);
-  return options;
-}
-
-function flag(name, v) {
-  if (v === undefined) return false;
-  if (typeof v !== 'boolean') throw argError(`${name}: expected true or false, got ${describe(v)}`);
-  return v;
-}
-
-function count(name, v) {
-  if (!Number.isInteger(v) || v < 1 || v > MAX_COUNT) {
-    throw argError(`${name}: expected an integer in [1, ${MAX_COUNT}], got ${describe(v)}`);
-  }
-  return v;
-}
-
-function elements(name, n) {
-  if (n > MAX_ELEMENTS) {
-    throw argError(`${name}: ${n} elements, more than the limit of ${MAX_ELEMENTS} per call: use a smaller batch or fewer steps`);
-  }
-  return n;
-}
-
-function toBytes(name, v) {
-  if (tagOf(v) === 'ArrayBuffer') return new Uint8Array(v);
-  if (tagOf(v) === 'Uint8Array') return v;
-  throw argError(`${name}: expected a Uint8Array (or ArrayBuffer) holding a model file, got ${describe(v)}`);
+/** A float32 data argument of an exact length, read once and checked (finite). */
+function floats(name, v, length, why) {
+  const a = expectLength(dataArg(name, v, 'f32', ` of length ${length}${why}`, MAX_ELEMENTS), length);
+  return readArg(a, finiteCheck(name));
 }
 
 // ---- Network
 
-const TRAIN_OPTIONS = ['batch', 'steps'];
-const GRAD_OPTIONS = ['batch', 'steps', 'advance'];
-const PREDICT_OPTIONS = ['batch', 'steps', 'softmax', 'lastOnly'];
+const DATA_OPTIONS = ['batch', 'steps', 'lengths'];
+const TRAIN_OPTIONS = [...DATA_OPTIONS, 'stateful', 'initialState'];
+const GRAD_OPTIONS = [...TRAIN_OPTIONS, 'advance'];
+const PREDICT_OPTIONS = [...TRAIN_OPTIONS, 'softmax', 'lastOnly', 'returnState'];
+const INSPECT_OPTIONS = [...DATA_OPTIONS, 'initialState'];
 const SAVE_OPTIONS = ['includeOptimizer', 'includeState', 'meta'];
 
 export class Network {
   #w; // Wasm, or null once disposed
   #m; // lstm_model*
   #config;
+  #D;
   #tensors; // [{name, shape, offset, size}] from the C tensor table
   #byName;
   #meta;
+  #busy = null; // the method in progress (re-entrant calls are refused)
+  #pool = null; // the thread pool (pool.js), or null: one thread
+  #threadsNote = null; // why fewer threads than asked, or null
+  #version = 0; // of the parameters, for the pool's copies
+  #ctx = null;
 
   /** Not public: use Network.create or Network.load. */
   constructor(token, wasm, model, meta) {
@@ -401,18 +213,17 @@ export class Network {
     this.#w = wasm;
     this.#m = model;
     this.#meta = meta;
-    this.#check(wasm.call('lstm_get_config', model, wasm.scratch + S_CONFIG), 'lstm_get_config');
-    const [cell, inputKind, input, hidden, layers, output, loss, seed] =
-      wasm.readStruct(wasm.scratch + S_CONFIG, CONFIG_INT_FIELDS);
-    const c = { cell: CELLS[cell] };
-    c[inputKind === INPUT_TOKENS ? 'vocab' : 'input'] = input;
-    Object.assign(c, { hidden, layers, output, loss: LOSSES[loss], seed: seed >>> 0 });
-    this.#config = Object.freeze(c);
-    const channels = wasm.call('lstm_inspect_channels', model);
-    if (channels !== CHANNELS[c.cell].length) {
-      throw new LstmError('version', `lstm_inspect_channels: the wasm build records ${channels} channels ` +
-        `for ${c.cell}, this JS expects ${CHANNELS[c.cell].join(', ')}: rebuild with build.sh`);
-    }
+    const s = wasm.scratch + S_STRUCT;
+    check(wasm.call('lstm_get_config', model, s), 'lstm_get_config');
+    const c = wasm.readStruct(s, 'lstm_config');
+    const config = { cell: CELLS[c.cell] };
+    config[INPUT_KINDS[c.input_kind] === 'tokens' ? 'vocab' : 'input'] = c.input;
+    Object.assign(config, {
+      hidden: c.hidden, layers: c.layers, output: c.output, loss: LOSSES[c.loss], seed: c.seed >>> 0,
+      bidirectional: c.directions === 2, gateActivation: GATE_ACTIVATIONS[c.gate_act],
+    });
+    this.#config = Object.freeze(config);
+    this.#D = c.directions;
     this.#tensors = this.#readTensorTable();
     this.#byName = new Map(this.#tensors.map((t) => [t.name, t]));
   }
@@ -422,118 +233,241 @@ export class Network {
    * See index.d.ts for the config keys.
    */
   static async create(config) {
-    const { arch, training, simd } = parseCreateConfig(config);
+    const { arch, training, simd, threads } = parseCreateConfig(config);
     const w = await newWasm(simd);
-    const a = arch;
-    w.writeStruct(w.scratch + S_CONFIG, CONFIG_INT_FIELDS, [CELLS.indexOf(a.cell),
-      a.inputKind, a.input, a.hidden, a.layers, a.output, LOSSES.indexOf(a.loss), a.seed | 0]);
-    const model = w.call('lstm_new', w.scratch + S_CONFIG, w.scratch + S_STATUS);
-    if (!model) throw statusError(w.i32[(w.scratch + S_STATUS) >> 2], 'Network.create');
+    const s = w.scratch + S_STRUCT;
+    w.writeStruct(s, 'lstm_config', configToC(arch));
+    const P = w.call('lstm_config_param_count', s);
+    if (P > LIMITS.params) {
+      throw configError(`config: the model would have ${P} parameters, more than the limit of ${LIMITS.params}`, 'hidden');
+    }
+    const model = w.call('lstm_new', s, w.scratch + S_STATUS);
+    if (!model) throw statusError(w.status, 'Network.create');
     const net = new Network(TOKEN, w, model, null);
     if (Object.keys(training).length) net.setTrainingConfig(training);
+    await net.#startPool(threads, simd);
     return net;
   }
 
+  // threads > 1: workers with replicas of this network (parameters only; pool.js). Where threads
+  // cannot run (no SharedArrayBuffer, a page that is not cross-origin isolated, a page's main
+  // thread, which must not block) the network runs on one thread and `threadsNote` says why.
+  async #startPool(threads, simd) {
+    const n = threads === 'auto' ? Math.min(await coreCount(), AUTO_THREADS_CAP) : threads;
+    if (n <= 1) return;
+    const why = threadsUnavailable();
+    if (why) {
+      this.#threadsNote = `1 thread of ${n}: ${why}`;
+      return;
+    }
+    const isNode = typeof process !== 'undefined' && !!process.versions?.node;
+    if (!isNode && !(typeof WorkerGlobalScope !== 'undefined' && globalThis instanceof WorkerGlobalScope)) { // eslint-disable-line no-undef
+      this.#threadsNote = `1 thread of ${n}: a page's main thread must not block; train in a worker (wasm-lstm/worker) to use threads`;
+      return;
+    }
+    const file = this.save({ includeOptimizer: false, includeState: false });
+    const { module } = await loadModule({ simd });
+    this.#pool = await Pool.create({ threads: n, module, file, P: this.parameterCount });
+  }
+
   /**
-   * Loads a file written by save(). Rejects with LstmError 'format' (not a model file, truncated,
-   * or another kind such as a CharModel file), 'version' or 'checksum'.
+   * Loads a file written by save() (any format version this build reads). Rejects with LstmError
+   * 'format' (not a model file, truncated, or another kind such as a CharModel file), 'version' or
+   * 'checksum'. The file is checked once, as it streams into the new instance.
    */
   static async load(bytes, options) {
-    const o = readOptions('Network.load', options, ['simd']);
     const kind = options?.[KIND] ?? 'network';
-    const data = toBytes('bytes', bytes);
+    const o = readOptions('Network.load options', options, ['simd', 'threads']);
+    const threads = checkThreads(o.threads, argError);
+    const data = fileBytes('bytes', bytes);
     if (data.length < MIN_FILE_BYTES) {
-      throw new LstmError('format', `bytes: expected a wasm-lstm model file, got ${describe(data)}: too short`);
+      throw new LstmError('format', `bytes: expected a wasm-lstm model file, got ${describe(data)}: too short`, { argument: 'bytes' });
     }
     const w = await newWasm(checkSimd(o.simd, argError));
-    const ptr = w.malloc(data.length);
-    w.u8.set(data, ptr);
-    const meta = fileMeta(w, ptr, data.length, LOADERS[kind]);
-    const fileKind = meta?.kind ?? 'network';
-    if (fileKind !== kind) {
-      const hint = LOADERS[fileKind] ? `: use ${LOADERS[fileKind]}` : '';
-      throw new LstmError('format', `${LOADERS[kind]}: this file holds a model of kind '${fileKind}', ` +
-        `not '${kind}'${hint}`);
+    const { reader, status, meta: metaBytes } = w.feedReader(data, true);
+    try {
+      if (status !== 0) throw statusError(status, LOADERS[kind]);
+      const meta = parseMeta(metaBytes, LOADERS[kind]);
+      const fileKind = meta?.kind ?? 'network';
+      if (fileKind !== kind) {
+        const hint = LOADERS[fileKind] ? `: use ${LOADERS[fileKind]}` : '';
+        throw new LstmError('format', `${LOADERS[kind]}: this file holds a model of kind '${fileKind}', not '${kind}'${hint}`);
+      }
+      const model = w.call('lstm_read_model', reader);
+      if (!model) throw statusError(3, LOADERS[kind]);
+      let userMeta = null;
+      if (meta) {
+        const { kind: _, ...rest } = meta;
+        userMeta = rest;
+      }
+      const net = new Network(TOKEN, w, model, userMeta);
+      await net.#startPool(threads, checkSimd(o.simd, argError));
+      return net;
+    } finally {
+      if (reader) w.call('lstm_read_free', reader);
     }
-    const model = w.call('lstm_load', ptr, data.length, w.scratch + S_STATUS);
-    const status = w.i32[(w.scratch + S_STATUS) >> 2];
-    w.free(ptr);
-    if (!model) throw statusError(status, LOADERS[kind]);
-    let userMeta = null;
-    if (meta) {
-      const { kind: _, ...rest } = meta;
-      userMeta = rest;
-    }
-    return new Network(TOKEN, w, model, userMeta);
   }
 
   // ---- training
 
+  #fitting = false;
+
+  /**
+   * Trains on a whole dataset of sequences (epochs, batches, shuffling, validation, early stopping,
+   * schedules, callbacks, a time limit, an AbortSignal), yielding to the event loop between steps;
+   * resolves with the history. See js/fit.js and index.d.ts.
+   */
+  async fit(inputs, targets, options) {
+    this.#live('fit');
+    if (this.#fitting) throw new LstmError('busy', 'fit: this Network is already fitting (await the running fit first)');
+    this.#fitting = true;
+    try {
+      return await fit(this, inputs, targets, options);
+    } finally {
+      this.#fitting = false;
+    }
+  }
+
   /** One optimisation step; returns the mean loss of the batch before the update. */
   train(inputs, targets, options) {
-    const o = readOptions('train', options, TRAIN_OPTIONS);
-    const w = this.#live('train');
-    const [B, T] = this.#batchSteps(inputs, o);
-    this.#stageInputs(inputs, B, T);
-    this.#stageTargets(targets, B, T);
-    const s = w.scratch;
-    this.#check(w.call('lstm_train', this.#m, w.slots.in.ptr, w.slots.tg.ptr, B, T, s + S_LOSS), 'train');
-    return w.f32[(s + S_LOSS) >> 2];
+    return this.#run('train', () => {
+      const o = readOptions('train options', options, TRAIN_OPTIONS);
+      const call = this.#read('train', inputs, targets, o);
+      const sh = worthSplitting(this.#context(), call, SPLIT.minFlops);
+      if (sh) return parallelTrain(this.#context(), call, sh);
+      const w = this.#w;
+      check(w.call('lstm_train', this.#m, this.#stage(call), w.scratch + S_OUT), 'train');
+      this.#version++;
+      return w.f32[(w.scratch + S_OUT) >> 2];
+    });
+  }
+
+  /** Internal (fit): train, waiting for the thread pool without blocking the event loop. */
+  async [TRAIN_ASYNC](inputs, targets, options) {
+    const o = readOptions('train options', options, TRAIN_OPTIONS);
+    this.#live('train');
+    const call = this.#read('train', inputs, targets, o);
+    const sh = worthSplitting(this.#context(), call, SPLIT.minFlops);
+    if (!sh) return this.train(inputs, targets, options);
+    if (this.#busy) this.#refuseBusy('train');
+    this.#busy = 'train';
+    try {
+      return await parallelTrainAsync(this.#context(), call, sh);
+    } finally {
+      this.#busy = null;
+    }
   }
 
   /** Loss and gradients without an update; `advance` (default true) moves the train state on. */
   lossAndGradients(inputs, targets, options) {
-    const o = readOptions('lossAndGradients', options, GRAD_OPTIONS);
-    const w = this.#live('lossAndGradients');
-    const [B, T] = this.#batchSteps(inputs, o);
-    const advance = o.advance === undefined ? true : flag('advance', o.advance);
-    this.#stageInputs(inputs, B, T);
-    this.#stageTargets(targets, B, T);
-    const s = w.scratch;
-    this.#check(w.call('lstm_gradients', this.#m, w.slots.in.ptr, w.slots.tg.ptr, B, T,
-      advance ? 1 : 0, s + S_LOSS), 'lossAndGradients');
-    const loss = w.f32[(s + S_LOSS) >> 2];
-    return { loss, gradients: this.#readTensors(w.call('lstm_grads', this.#m)) };
+    return this.#run('lossAndGradients', () => {
+      const o = readOptions('lossAndGradients options', options, GRAD_OPTIONS);
+      const advance = bool('advance', o.advance, true);
+      const call = this.#stage(this.#read('lossAndGradients', inputs, targets, o, advance ? FLAGS.advance : 0));
+      const w = this.#w;
+      check(w.call('lstm_gradients', this.#m, call, w.scratch + S_OUT), 'lossAndGradients');
+      const loss = w.f32[(w.scratch + S_OUT) >> 2];
+      return { loss, gradients: this.#readTensors(w.call('lstm_grads', this.#m)) };
+    });
   }
 
   /** Applies the optimizer to the gradient buffer, after writing `gradients` (all or some tensors) into it. */
   applyGradients(gradients) {
-    const w = this.#live('applyGradients');
-    if (gradients !== undefined) {
-      this.#writeTensors('gradients', gradients, () => w.call('lstm_grads', this.#m));
-    }
-    this.#check(w.call('lstm_apply_gradients', this.#m), 'applyGradients');
+    return this.#run('applyGradients', () => {
+      const w = this.#w;
+      if (gradients === undefined) {
+        check(w.call('lstm_apply_gradients', this.#m), 'applyGradients');
+        this.#version++;
+        return;
+      }
+      // edited gradients replace the buffer only if the update succeeds: keep the old ones to restore
+      const writes = this.#readTensorArg('gradients', gradients);
+      const P = w.call('lstm_param_count', this.#m);
+      const g = w.call('lstm_grads', this.#m); // allocated on first use (memory may grow): views after it
+      if (!g) throw statusError(2, 'applyGradients');
+      const keep = w.f32.slice(g >> 2, (g >> 2) + P);
+      this.#writeTensors(writes, g);
+      try {
+        check(w.call('lstm_apply_gradients', this.#m), 'applyGradients');
+        this.#version++;
+      } catch (err) {
+        w.f32.set(keep, w.call('lstm_grads', this.#m) >> 2);
+        throw err;
+      }
+    });
   }
 
-  /** ‖∂loss/∂h_t‖ (and for LSTM ‖∂loss/∂c_t‖) per layer and step (the train state is left alone). */
+  /**
+   * The loss on a batch without training: forward, loss and (class losses) accuracy, changing
+   * nothing. From the predict state (stateful, the default for unidirectional networks: with
+   * `advance` it moves on, for a long validation text read in pieces) or from zeros / initialState.
+   * Returns { loss, count, correct, accuracy }: count is what the loss is a mean over (targets not
+   * ignored; for mse the valid elements), accuracy = correct / count for class losses, else null.
+   */
+  evaluate(inputs, targets, options) {
+    return this.#run('evaluate', () => {
+      const o = readOptions('evaluate options', options, GRAD_OPTIONS);
+      const advance = bool('advance', o.advance, false);
+      const read = this.#read('evaluate', inputs, targets, o, advance ? FLAGS.advance : 0);
+      const sh = !advance && !read.stateful && worthSplitting(this.#context(), read, SPLIT.minFlops);
+      if (sh) {
+        const r = parallelEvaluate(this.#context(), read, sh);
+        return metricsOf(this.#config.loss, r.count, r.correct, r.loss);
+      }
+      const w = this.#w, out = w.scratch + S_F64;
+      check(w.call('lstm_evaluate', this.#m, this.#stage(read), out), 'evaluate');
+      const [loss, count, correct] = w.f64.subarray(out >> 3, (out >> 3) + 3);
+      return metricsOf(this.#config.loss, count, correct, loss);
+    });
+  }
+
+  /** The count and accuracy of the last successful train or lossAndGradients call (free: computed
+   *  during its forward pass): { count, correct, accuracy } (accuracy null for regression). */
+  get lastMetrics() {
+    return this.#run('lastMetrics', () => {
+      const w = this.#w, out = w.scratch + S_F64;
+      check(w.call('lstm_last_metrics', this.#m, out), 'lastMetrics');
+      const [count, correct] = w.f64.subarray(out >> 3, (out >> 3) + 2);
+      const { loss: _, ...m } = metricsOf(this.#config.loss, count, correct, 0);
+      return m;
+    });
+  }
+
+  /** ‖∂loss/∂h_t‖ (and for LSTM ‖∂loss/∂c_t‖) per layer, direction and step; changes nothing. */
   stepGradientNorms(inputs, targets, options) {
-    const o = readOptions('stepGradientNorms', options, TRAIN_OPTIONS);
-    const w = this.#live('stepGradientNorms');
-    const [B, T] = this.#batchSteps(inputs, o);
-    const L = this.#config.layers, n = L * T, lstm = this.#config.cell === 'lstm';
-    this.#stageInputs(inputs, B, T);
-    this.#stageTargets(targets, B, T);
-    const out = w.slot('out', 2 * n * 4);
-    this.#check(w.call('lstm_step_gradient_norms', this.#m, w.slots.in.ptr, w.slots.tg.ptr, B, T, out,
-      lstm ? out + n * 4 : 0), 'stepGradientNorms');
-    const norms = w.f32.slice(out >> 2, (out >> 2) + n);
-    const r = { layers: L, steps: T, norms, get: (layer) => norms.subarray(layer * T, (layer + 1) * T) };
-    if (lstm) {
-      const cellNorms = w.f32.slice((out >> 2) + n, (out >> 2) + 2 * n);
-      r.cellNorms = cellNorms;
-      r.getCell = (layer) => cellNorms.subarray(layer * T, (layer + 1) * T);
-    }
-    return r;
+    return this.#run('stepGradientNorms', () => {
+      const o = readOptions('stepGradientNorms options', options, TRAIN_OPTIONS);
+      const call = this.#stage(this.#read('stepGradientNorms', inputs, targets, o));
+      const w = this.#w, T = this.#lastT, L = this.#config.layers, D = this.#D, n = L * D * T;
+      const lstm = CELL[this.#config.cell].cellState;
+      const out = w.slot('out', 2 * n * 4);
+      check(w.call('lstm_step_gradient_norms', this.#m, call, out, lstm ? out + n * 4 : 0), 'stepGradientNorms');
+      const norms = w.f32.slice(out >> 2, (out >> 2) + n);
+      const pick = (arr, layer, direction) => {
+        intIn('layer', layer, 0, L - 1);
+        intIn('direction', direction, 0, D - 1);
+        return arr.subarray((layer * D + direction) * T, (layer * D + direction + 1) * T);
+      };
+      const r = { layers: L, directions: D, steps: T, norms, get: (layer, direction = 0) => pick(norms, layer, direction) };
+      if (lstm) {
+        const cellNorms = w.f32.slice((out >> 2) + n, (out >> 2) + 2 * n);
+        r.cellNorms = cellNorms;
+        r.getCell = (layer, direction = 0) => pick(cellNorms, layer, direction);
+      }
+      return r;
+    });
   }
 
   /** Zeroes the carried state: 'train', 'predict', or both (default). */
   resetState(which) {
-    const w = this.#live('resetState');
-    if (which !== undefined && which !== 'train' && which !== 'predict') {
-      throw argError(`which: expected 'train', 'predict' or undefined (both), got ${describe(which)}`);
-    }
-    if (which !== 'predict') this.#check(w.call('lstm_reset_state', this.#m, STATE_TRAIN), 'resetState');
-    if (which !== 'train') this.#check(w.call('lstm_reset_state', this.#m, STATE_PREDICT), 'resetState');
+    return this.#run('resetState', () => {
+      if (which !== undefined && which !== 'train' && which !== 'predict') {
+        throw argError(`which: expected 'train', 'predict' or undefined (both), got ${describe(which)}`, 'which');
+      }
+      const w = this.#w;
+      if (which !== 'predict') check(w.call('lstm_reset_state', this.#m, STATE_SLOT.train), 'resetState');
+      if (which !== 'train') check(w.call('lstm_reset_state', this.#m, STATE_SLOT.predict), 'resetState');
+    });
   }
 
   /**
@@ -541,105 +475,141 @@ export class Network {
    * shape (L, B, H); batch 0 (and empty arrays) before any call of that kind.
    */
   getState(which) {
-    const w = this.#live('getState');
-    const slot = stateSlot('getState', which);
-    const B = w.call('lstm_state_batch', this.#m, slot);
-    const n = this.#config.layers * B * this.#config.hidden;
-    const read = (fn) => {
-      const ptr = w.call(fn, this.#m, slot);
-      return B && ptr ? w.f32.slice(ptr >> 2, (ptr >> 2) + n) : new Float32Array(0);
-    };
-    const state = { batch: B, h: read('lstm_state_h') };
-    if (this.#config.cell === 'lstm') state.c = read('lstm_state_c');
-    return state;
+    return this.#run('getState', () => {
+      const slot = this.#stateSlot('getState', which);
+      const w = this.#w;
+      const B = w.call('lstm_state_batch', this.#m, slot);
+      const n = this.#config.layers * B * this.#config.hidden;
+      const read = (fn) => {
+        const ptr = w.call(fn, this.#m, slot);
+        return B && ptr ? w.f32.slice(ptr >> 2, (ptr >> 2) + n) : new Float32Array(0);
+      };
+      const state = { batch: B, h: read('lstm_state_h') };
+      if (CELL[this.#config.cell].cellState) state.c = read('lstm_state_c');
+      return state;
+    });
   }
 
   /**
    * Replaces a carried state with a copy of `state` (as getState returns it): the next call of that
-   * kind with the same batch continues from it. Checked whole before anything is written.
+   * kind with the same batch continues from it. Read once and checked whole before anything is written.
    */
   setState(which, state) {
-    const w = this.#live('setState');
-    const slot = stateSlot('setState', which);
-    checkKeys('state', state, ['batch', 'h', 'c'], argError);
-    const lstm = this.#config.cell === 'lstm';
-    const B = state.batch;
-    if (!Number.isInteger(B) || B < 1 || B > 2 ** 20) {
-      throw argError(`state.batch: expected an integer in [1, ${2 ** 20}], got ${describe(B)}`);
-    }
-    const n = this.#config.layers * B * this.#config.hidden;
-    const why = ` (layers ${this.#config.layers} × batch ${B} × hidden ${this.#config.hidden})`;
-    for (const key of lstm ? ['h', 'c'] : ['h']) {
-      checkData(`state.${key}`, state[key], 'floats', n, why);
-      checkFinite(`state.${key}`, state[key]);
-    }
-    if (!lstm && state.c !== undefined) {
-      throw argError(`state.c: only LSTM models have a cell state (this one is '${this.#config.cell}'), got ${describe(state.c)}`);
-    }
-    this.#check(w.call('lstm_state_set_batch', this.#m, slot, B), 'setState');
-    // after the call: it allocated, so memory may have grown and old views are detached
-    w.f32.set(state.h, w.call('lstm_state_h', this.#m, slot) >> 2);
-    if (lstm) w.f32.set(state.c, w.call('lstm_state_c', this.#m, slot) >> 2);
+    return this.#run('setState', () => {
+      const slot = this.#stateSlot('setState', which);
+      const s = readOptions('state', state, ['batch', 'h', 'c']);
+      const lstm = CELL[this.#config.cell].cellState;
+      const B = intIn('state.batch', s.batch, 1, LIMITS.batch);
+      const n = this.#config.layers * B * this.#config.hidden;
+      const why = ` (layers ${this.#config.layers} × batch ${B} × hidden ${this.#config.hidden})`;
+      const copies = {};
+      for (const key of lstm ? ['h', 'c'] : ['h']) copies[key] = floats(`state.${key}`, s[key], n, why);
+      if (!lstm && s.c !== undefined) {
+        throw argError(`state.c: only LSTM models have a cell state (this one is '${this.#config.cell}'), got ${describe(s.c)}`, 'state');
+      }
+      const w = this.#w;
+      check(w.call('lstm_state_set_batch', this.#m, slot, B), 'setState');
+      // after the call: it allocated, so memory may have grown and old views are detached
+      w.f32.set(copies.h, w.call('lstm_state_h', this.#m, slot) >> 2);
+      if (lstm) w.f32.set(copies.c, w.call('lstm_state_c', this.#m, slot) >> 2);
+    });
   }
 
   // ---- inference
 
-  /** Forward pass continuing from the predict state; a copy of the outputs (B,T,O) or (B,O). */
+  /**
+   * Forward pass; a copy of the outputs (B,T,O) or (B,O) with lastOnly, zero at padded steps, or
+   * with returnState `{outputs, h, c}` and the final states (L·D, B, H). Stateful (the default for
+   * unidirectional models) continues from and updates the predict state; stateful: false (always
+   * for bidirectional models) starts from zeros or initialState and leaves it alone.
+   */
   predict(inputs, options) {
-    const o = readOptions('predict', options, PREDICT_OPTIONS);
-    const w = this.#live('predict');
-    const [B, T] = this.#batchSteps(inputs, o);
-    const softmax = flag('softmax', o.softmax), lastOnly = flag('lastOnly', o.lastOnly);
-    if (softmax && this.#config.loss !== 'xent') {
-      throw argError(`softmax: only for loss 'xent' models, this one has loss '${this.#config.loss}'`);
-    }
-    const n = elements('outputs', (lastOnly ? B : B * T) * this.#config.output);
-    this.#stageInputs(inputs, B, T);
-    const out = w.slot('out', n * 4);
-    const flags = (softmax ? PREDICT_SOFTMAX : 0) | (lastOnly ? PREDICT_LAST_ONLY : 0);
-    this.#check(w.call('lstm_predict', this.#m, w.slots.in.ptr, B, T, flags, out), 'predict');
-    return w.f32.slice(out >> 2, (out >> 2) + n);
+    return this.#run('predict', () => {
+      const o = readOptions('predict options', options, PREDICT_OPTIONS);
+      const softmax = bool('softmax', o.softmax, false), lastOnly = bool('lastOnly', o.lastOnly, false);
+      const returnState = bool('returnState', o.returnState, false);
+      if (softmax && !CLASS_LOSSES.includes(this.#config.loss)) {
+        throw argError(`softmax: only for models with a class loss ('xent', 'xent-last'), this one has loss '${this.#config.loss}'`, 'softmax');
+      }
+      const flags = (softmax ? FLAGS.softmax : 0) | (lastOnly ? FLAGS.lastOnly : 0);
+      const read = this.#read('predict', inputs, undefined, o, flags);
+      const sh = worthSplitting(this.#context(), read, SPLIT.minFlops);
+      if (sh) {
+        const r = parallelPredict(this.#context(), read, sh, { lastOnly, wantState: returnState });
+        if (!returnState) return r.outputs;
+        return CELL[this.#config.cell].cellState ? r : { outputs: r.outputs, h: r.h };
+      }
+      const call = this.#stage(read);
+      const w = this.#w, B = this.#lastB, T = this.#lastT, O = this.#config.output;
+      const n = (lastOnly ? B : B * T) * O;
+      const S = this.#config.layers * this.#D * B * this.#config.hidden, lstm = CELL[this.#config.cell].cellState;
+      if (n > MAX_ELEMENTS || S > MAX_ELEMENTS) {
+        throw argError(`outputs: ${Math.max(n, S)} elements, more than the limit of ${MAX_ELEMENTS} per call: use a smaller batch or fewer steps`, 'batch');
+      }
+      const out = w.slot('out', n * 4);
+      const hn = returnState ? w.slot('hn', S * 4) : 0, cn = returnState && lstm ? w.slot('cn', S * 4) : 0;
+      const st = w.call('lstm_predict', this.#m, call, out, hn, cn);
+      if (st === 6) {
+        throw new LstmError('nonfinite', 'predict: an output or state would not be finite (inputs or weights too ' +
+          'large for float32); nothing was returned and the predict state was kept');
+      }
+      check(st, 'predict');
+      const f32 = w.f32, outputs = f32.slice(out >> 2, (out >> 2) + n);
+      if (!returnState) return outputs;
+      const r = { outputs, h: f32.slice(hn >> 2, (hn >> 2) + S) };
+      if (lstm) r.c = f32.slice(cn >> 2, (cn >> 2) + S);
+      return r;
+    });
   }
 
-  /** Activations per layer, step, sequence and channel, from a zero state (carried states untouched). */
+  /** Activations per layer, direction, step, sequence and channel, from zeros or initialState
+   *  (carried states untouched); zero at padded steps. */
   inspect(inputs, options) {
-    const o = readOptions('inspect', options, TRAIN_OPTIONS);
-    const w = this.#live('inspect');
-    const [B, T] = this.#batchSteps(inputs, o);
-    const { cell, layers: L, hidden: H } = this.#config;
-    const channels = CHANNELS[cell], C = channels.length;
-    const n = elements('activations', L * T * B * C * H);
-    this.#stageInputs(inputs, B, T);
-    const out = w.slot('out', n * 4);
-    this.#check(w.call('lstm_inspect', this.#m, w.slots.in.ptr, B, T, out), 'inspect');
-    const data = w.f32.slice(out >> 2, (out >> 2) + n);
-    const get = (layer, step, seq, channel) => {
-      const c = typeof channel === 'string' ? channels.indexOf(channel) : channel;
-      const at = [[layer, L, 'layer'], [step, T, 'step'], [seq, B, 'seq'], [c, C, 'channel']];
-      for (const [v, size, name] of at) {
-        if (!Number.isInteger(v) || v < 0 || v >= size) {
-          const what = name === 'channel' ? `one of ${channels.join(', ')} or an index < ${C}` : `an integer in [0, ${size})`;
-          throw argError(`${name}: expected ${what}, got ${describe(name === 'channel' ? channel : v)}`);
-        }
+    return this.#run('inspect', () => {
+      const o = readOptions('inspect options', options, INSPECT_OPTIONS);
+      const call = this.#stage(this.#read('inspect', inputs, undefined, { ...o, stateful: false }, 0));
+      const w = this.#w, B = this.#lastB, T = this.#lastT, D = this.#D;
+      const { cell, layers: L, hidden: H } = this.#config;
+      const channels = CELL[cell].channels, C = channels.length;
+      const n = L * D * T * B * C * H;
+      if (n > MAX_ELEMENTS) {
+        throw argError(`activations: ${n} elements, more than the limit of ${MAX_ELEMENTS} per call: use a smaller batch or fewer steps`, 'batch');
       }
-      const k = (((layer * T + step) * B + seq) * C + c) * H;
-      return data.subarray(k, k + H);
-    };
-    return { channels: channels.slice(), layers: L, steps: T, batch: B, hidden: H, data, get };
+      const out = w.slot('out', n * 4);
+      const st = w.call('lstm_inspect', this.#m, call, out);
+      if (st === 6) throw new LstmError('nonfinite', 'inspect: an activation would not be finite (inputs or weights too large for float32)');
+      check(st, 'inspect');
+      const data = w.f32.slice(out >> 2, (out >> 2) + n);
+      const get = (layer, step, seq, channel, direction = 0) => {
+        const c = typeof channel === 'string' ? channels.indexOf(channel) : channel;
+        const at = [[layer, L, 'layer'], [step, T, 'step'], [seq, B, 'seq'], [c, C, 'channel'], [direction, D, 'direction']];
+        for (const [v, size, name] of at) {
+          if (!Number.isInteger(v) || v < 0 || v >= size) {
+            const what = name === 'channel' ? `one of ${channels.join(', ')} or an index < ${C}` : `an integer in [0, ${size})`;
+            throw argError(`${name}: expected ${what}, got ${describe(name === 'channel' ? channel : v)}`, name);
+          }
+        }
+        const k = (((((layer * D + direction) * T + step) * B + seq) * C) + c) * H;
+        return data.subarray(k, k + H);
+      };
+      return { channels: channels.slice(), layers: L, directions: D, steps: T, batch: B, hidden: H, data, get };
+    });
   }
 
   // ---- parameters
 
   /** Copies of every parameter tensor: { 'l0.wx': {shape, data}, ... }. */
   parameters() {
-    const w = this.#live('parameters');
-    return this.#readTensors(w.call('lstm_params', this.#m));
+    return this.#run('parameters', () => this.#readTensors(this.#w.call('lstm_params', this.#m)));
   }
 
-  /** Copies in some or all tensors ({name: {shape?, data} | data}); checks names, shapes and values first. */
+  /** Copies in some or all tensors ({name: {shape?, data} | data}); read once, all checked first. */
   setParameters(params) {
-    const w = this.#live('setParameters');
-    this.#writeTensors('parameters', params, () => w.call('lstm_params', this.#m));
+    return this.#run('setParameters', () => {
+      const writes = this.#readTensorArg('parameters', params);
+      this.#writeTensors(writes, this.#w.call('lstm_params', this.#m));
+      this.#version++;
+    });
   }
 
   // ---- configuration
@@ -647,69 +617,113 @@ export class Network {
   get config() { this.#live('config'); return { ...this.#config }; }
 
   get trainingConfig() {
-    const w = this.#live('trainingConfig');
-    this.#check(w.call('lstm_get_train_config', this.#m, w.scratch + S_TRAIN), 'trainingConfig');
-    return trainingFromC(w.readStruct(w.scratch + S_TRAIN, TRAIN_FIELDS));
+    return this.#run('trainingConfig', () => this.#trainingConfig());
   }
 
   /** Changes some training settings (the others keep their values). */
   setTrainingConfig(patch) {
-    this.#live('setTrainingConfig');
-    const current = this.trainingConfig;
-    checkTrainingPatch('setTrainingConfig', patch, patch?.optimizer ?? current.optimizer);
-    const merged = { ...current, ...patch, clip: { ...current.clip, ...patch.clip } };
-    if (patch.momentum !== undefined) merged.beta1 = patch.momentum;
-    const w = this.#w;
-    w.writeStruct(w.scratch + S_TRAIN, TRAIN_FIELDS, trainingToC(merged));
-    this.#check(w.call('lstm_set_train_config', this.#m, w.scratch + S_TRAIN), 'setTrainingConfig');
+    return this.#run('setTrainingConfig', () => {
+      const current = this.#trainingConfig();
+      const copy = readOptions('setTrainingConfig', patch, TRAIN_KEYS, configError);
+      const p = checkTrainingPatch('setTrainingConfig', { ...copy }, copy.optimizer ?? current.optimizer);
+      const merged = { ...current, ...p, clip: { ...current.clip, ...p.clip } };
+      if (p.momentum !== undefined) merged.beta1 = p.momentum;
+      const w = this.#w, s = w.scratch + S_STRUCT;
+      w.writeStruct(s, 'lstm_train_config', trainingToC(merged));
+      check(w.call('lstm_set_train_config', this.#m, s), 'setTrainingConfig');
+    });
   }
 
-  get parameterCount() { return this.#live('parameterCount').call('lstm_param_count', this.#m); }
-  get simd() { return this.#live('simd').call('lstm_simd') === 1; }
-  get stepCount() { return this.#live('stepCount').call('lstm_step_count', this.#m); }
-  get lastGradientNorm() { return this.#live('lastGradientNorm').call('lstm_last_gradient_norm', this.#m); }
+  get parameterCount() { return this.#run('parameterCount', () => this.#w.call('lstm_param_count', this.#m)); }
+  get simd() { return this.#run('simd', () => this.#w.call('lstm_simd') === 1); }
+  get stepCount() { return this.#run('stepCount', () => this.#w.call('lstm_step_count', this.#m)); }
+  get lastGradientNorm() { return this.#run('lastGradientNorm', () => this.#w.call('lstm_last_gradient_norm', this.#m)); }
   /** The user meta of the file this network was loaded from (null if created). */
   get meta() { this.#live('meta'); return this.#meta && structuredClone(this.#meta); }
   /** Bytes of WebAssembly memory this model's instance holds now. */
   get memoryBytes() { return this.#live('memoryBytes').memory.buffer.byteLength; }
   get disposed() { return this.#w === null; }
+  /** Threads this network computes on (1 without a pool). */
+  get threads() { this.#live('threads'); return this.#pool && !this.#pool.broken ? this.#pool.size : 1; }
+  /** Why it runs on fewer threads than it was asked for, or null. */
+  get threadsNote() {
+    this.#live('threadsNote');
+    return this.#pool?.broken && this.#pool.broken !== 'stopped' ? `1 thread: ${this.#pool.broken}` : this.#threadsNote;
+  }
+
+  // ---- description
+
+  /** A Keras-style table of layers, directions, shapes and parameter counts. */
+  summary() {
+    return this.#run('summary', () => formatSummary(this.#describe()));
+  }
+
+  toString() {
+    const w = this.#w;
+    if (!w) return 'Network (disposed)';
+    if (w.trap) return 'Network (unusable: its WebAssembly instance trapped)';
+    return formatOneLine({ config: this.#config, parameters: w.call('lstm_param_count', this.#m) });
+  }
+
+  [Symbol.for('nodejs.util.inspect.custom')]() { return this.toString(); }
+
+  #describe() {
+    return { config: this.#config, tensors: this.#tensors, training: this.#trainingConfig(),
+      parameters: this.#w.call('lstm_param_count', this.#m), simd: this.#w.call('lstm_simd') === 1,
+      steps: this.#w.call('lstm_step_count', this.#m) };
+  }
 
   // ---- files
 
   /** The model as a file (Uint8Array): config, parameters, optionally optimizer and train state. */
   save(options) {
-    const o = readOptions('save', options, SAVE_OPTIONS);
-    const w = this.#live('save');
-    const kind = options?.[KIND] ?? 'network';
-    const includeOptimizer = o.includeOptimizer === undefined ? true : flag('includeOptimizer', o.includeOptimizer);
-    const includeState = o.includeState === undefined ? true : flag('includeState', o.includeState);
-    const meta = new TextEncoder().encode(metaJson(kind, o.meta));
-    const flags = (includeOptimizer ? 1 : 0) | (includeState ? 2 : 0);
-    const size = w.call('lstm_save_size', this.#m, flags, meta.length);
-    if (size < 0) throw statusError(-size, 'save');
-    const metaPtr = w.malloc(meta.length);
-    let buf = 0;
-    try {
-      buf = w.malloc(size);
+    return this.#run('save', () => {
+      const kind = options?.[KIND] ?? 'network';
+      const o = readOptions('save options', options, SAVE_OPTIONS);
+      const includeOptimizer = bool('includeOptimizer', o.includeOptimizer, true);
+      const includeState = bool('includeState', o.includeState, true);
+      const meta = new TextEncoder().encode(metaJson(kind, o.meta));
+      const flags = (includeOptimizer ? 1 : 0) | (includeState ? 2 : 0);
+      const w = this.#w;
+      const metaPtr = w.slot('meta', meta.length);
       w.u8.set(meta, metaPtr);
-      const n = w.call('lstm_save', this.#m, flags, metaPtr, meta.length, buf, size);
-      if (n < 0) throw statusError(-n, 'save');
-      return w.u8.slice(buf, buf + n);
-    } finally {
-      w.free(buf);
-      w.free(metaPtr);
-    }
+      const writer = w.call('lstm_write_begin', this.#m, flags, metaPtr, meta.length, w.scratch + S_STATUS);
+      if (!writer) throw statusError(w.status, 'save');
+      return w.drainWriter(writer, 'save');
+    });
   }
 
   /** Frees the model and its instance; every later call throws LstmError 'disposed'. Idempotent. */
   dispose() {
     const w = this.#w;
     if (!w) return;
+    if (this.#busy) this.#refuseBusy('dispose');
     this.#w = null;
+    this.#pool?.stop();
+    this.#pool = null;
     if (!w.trap) w.call('lstm_free', this.#m);
   }
 
   get [WASM]() { return this.#w; }
+  get [POOL]() { return this.#pool; }
+  static set [MIN_SPLIT_FLOPS](v) { SPLIT.minFlops = v; }
+  static get [MIN_SPLIT_FLOPS]() { return SPLIT.minFlops; }
+
+  // What parallel.js needs of this instance.
+  #context() {
+    if (!this.#pool) return { pool: null };
+    const w = this.#w;
+    this.#ctx ??= {
+      m: this.#m, config: this.#config, D: this.#D, lstm: CELL[this.#config.cell].cellState,
+      statusError, stage: (call) => this.#stage(call),
+      params: () => w.f32.subarray(w.call('lstm_params', this.#m) >> 2, (w.call('lstm_params', this.#m) >> 2) + this.#ctx.P),
+      version: () => this.#version, bump: () => { this.#version++; },
+    };
+    this.#ctx.w = w;
+    this.#ctx.pool = this.#pool;
+    this.#ctx.P ??= w.call('lstm_param_count', this.#m);
+    return this.#ctx;
+  }
 
   // ---- internals
 
@@ -723,65 +737,141 @@ export class Network {
     return w;
   }
 
-  #check(status, what) {
-    if (status !== 0) throw statusError(status, what);
+  #refuseBusy(what) {
+    throw new LstmError('busy', `${what}: called while ${this.#busy} is in progress on this Network ` +
+      '(from a getter, Proxy or callback of one of its arguments); the running call is not affected');
   }
 
-  // batch defaults to 1; steps to what the inputs' length implies.
-  #batchSteps(inputs, o) {
-    const B = o.batch === undefined ? 1 : count('batch', o.batch);
-    let T;
-    if (o.steps !== undefined) {
-      T = count('steps', o.steps);
-    } else {
-      const width = this.#config.input ?? 1;
-      const per = B * width;
-      if (!isData(inputs) || inputs.length === 0 || inputs.length % per !== 0) {
-        const { type, noun } = DATA_KINDS[this.#config.vocab ? 'ints' : 'floats'];
-        const why = this.#config.vocab ? `batch ${B}` : `batch ${B} × input ${width} = ${per}`;
-        throw argError(`inputs: expected ${type} or array of ${noun} of a length that is a positive ` +
-          `multiple of ${why} (steps not given), got ${describe(inputs)}`);
+  // One public call: refuses a disposed, trapped or busy model, and holds the model for the call.
+  #run(what, body) {
+    this.#live(what);
+    if (this.#busy) this.#refuseBusy(what);
+    this.#busy = what;
+    try {
+      return body();
+    } finally {
+      this.#busy = null;
+    }
+  }
+
+  #stateSlot(method, which) {
+    if (this.#D !== 1) {
+      throw argError(`${method}: a bidirectional model has no carried state (its reverse direction reads the ` +
+        'future): every call starts from zeros or from initialState', 'which');
+    }
+    if (which !== 'train' && which !== 'predict') {
+      throw argError(`${method}: which: expected 'train' or 'predict', got ${describe(which)}`, 'which');
+    }
+    return STATE_SLOT[which];
+  }
+
+  #trainingConfig() {
+    const w = this.#w, s = w.scratch + S_STRUCT;
+    check(w.call('lstm_get_train_config', this.#m, s), 'trainingConfig');
+    return trainingFromC(w.readStruct(s, 'lstm_train_config'));
+  }
+
+  #lastB = 0;
+  #lastT = 0;
+
+  /**
+   * Reads and checks one call's data (inputs, targets unless undefined, lengths, initialState,
+   * stateful) into owned copies: { B, T, width, x, y, len, h0, c0, stateful, flags }. Every
+   * argument is read exactly once; from here on only the copies are used.
+   */
+  #read(what, inputs, targets, o, extraFlags = 0) {
+    const c = this.#config, D = this.#D, tokens = c.vocab !== undefined;
+    const width = tokens ? 1 : c.input;
+    const B = o.batch === undefined ? 1 : intIn('batch', o.batch, 1, LIMITS.batch);
+    const kindIn = tokens ? 'i32' : 'f32';
+    const stepsGiven = o.steps !== undefined;
+    let T = stepsGiven ? intIn('steps', o.steps, 1, LIMITS.rows) : 0;
+    const per = B * width;
+    const expectIn = stepsGiven
+      ? ` of length ${B * T * width}${tokens ? ` (batch ${B} × steps ${T})` : ` (batch ${B} × steps ${T} × input ${width})`}`
+      : ` of a length that is a positive multiple of ${tokens ? `batch ${B}` : `batch ${B} × input ${width} = ${per}`} (steps not given)`;
+    const xa = dataArg('inputs', inputs, kindIn, expectIn, MAX_ELEMENTS);
+    if (!stepsGiven) {
+      if (xa.n === 0 || xa.n % per !== 0) throw lengthError(xa);
+      T = xa.n / per;
+    }
+    if (B * T > LIMITS.rows) {
+      throw argError(`batch × steps: expected at most ${LIMITS.rows}, got ${B} × ${T} = ${B * T}`, 'batch');
+    }
+    expectLength(xa, B * T * width);
+    // lengths first: which steps are valid; values at padded steps are never checked nor used
+    let len = null;
+    if (o.lengths !== undefined) {
+      const la = expectLength(dataArg('lengths', o.lengths, 'i32', ` of length ${B} (batch ${B})`), B);
+      len = readArg(la, idCheck('lengths', 1, T + 1, 'lengths', ` (steps ${T})`));
+    }
+    const validStep = len ? (b, t) => t < len[b] : null;
+    const x = tokens
+      ? readArg(xa, idCheck('inputs', 0, c.vocab, 'token ids', ` (vocab ${c.vocab})`, validStep && ((i) => validStep((i / T) | 0, i % T))))
+      : readArg(xa, finiteCheck('inputs', validStep && ((i) => { const r = (i / width) | 0; return validStep((r / T) | 0, r % T); })));
+    // targets
+    let y = null;
+    if (targets !== undefined || (what !== 'predict' && what !== 'inspect')) {
+      y = this.#readTargets(targets, B, T, validStep);
+    }
+    // where the call starts
+    const stateful = bool('stateful', o.stateful, D === 1 && o.initialState === undefined);
+    if (stateful && D !== 1) {
+      throw argError('stateful: a bidirectional model has no carried state (its reverse direction reads the future): ' +
+        'each call starts from zeros or from initialState', 'stateful');
+    }
+    if (stateful && o.initialState !== undefined) {
+      throw argError('initialState: only for stateless calls (stateful: false); a stateful call continues from the carried state', 'initialState');
+    }
+    let h0 = null, c0 = null;
+    if (o.initialState !== undefined) {
+      const s = readOptions('initialState', o.initialState, ['h', 'c']);
+      const n = c.layers * D * B * c.hidden;
+      const sw = ` (layers ${c.layers} × directions ${D} × batch ${B} × hidden ${c.hidden})`;
+      h0 = floats('initialState.h', s.h, n, sw);
+      if (s.c !== undefined) {
+        if (!CELL[c.cell].cellState) throw argError(`initialState.c: only LSTM models have a cell state (this one is '${c.cell}')`, 'initialState');
+        c0 = floats('initialState.c', s.c, n, sw);
       }
-      T = count('steps', inputs.length / per);
     }
-    if (B * T > MAX_COUNT) {
-      throw argError(`batch × steps: expected at most ${MAX_COUNT}, got ${B} × ${T} = ${B * T}`);
-    }
-    return [B, T];
+    const flags = extraFlags | (stateful ? 0 : FLAGS.stateless);
+    this.#lastB = B, this.#lastT = T;
+    return { B, T, width, x, y, len, h0, c0, stateful, flags };
   }
 
-  #stageInputs(inputs, B, T) {
-    const c = this.#config, w = this.#w;
-    if (c.vocab !== undefined) {
-      checkData('inputs', inputs, 'ints', B * T, ` (batch ${B} × steps ${T})`);
-      checkIds('inputs', inputs, 0, c.vocab, 'token ids', ` (vocab ${c.vocab})`);
-      const ptr = w.slot('in', B * T * 4); // may grow memory: take the view after
-      w.i32.set(inputs, ptr >> 2);
-    } else {
-      const n = elements('inputs', B * T * c.input);
-      checkData('inputs', inputs, 'floats', n, ` (batch ${B} × steps ${T} × input ${c.input})`);
-      checkFinite('inputs', inputs);
-      const ptr = w.slot('in', n * 4);
-      w.f32.set(inputs, ptr >> 2);
-    }
+  /** Stages a call (#read, or a share of one) in wasm memory and writes the lstm_batch struct;
+   *  returns its pointer. */
+  #stage({ B, T, x, y, len, h0, c0, flags, norm = 0, hn = 0, cn = 0, seed = 0, seqOffset = 0 }) {
+    // allocate every slot first (allocation can grow memory), then copy in with fresh views
+    const w = this.#w;
+    const parts = [['in', x], ['tg', y], ['len', len], ['h0', h0], ['c0', c0]];
+    const ptrs = parts.map(([name, data]) => (data ? w.slot(name, Math.max(4, data.byteLength)) : 0));
+    parts.forEach(([, data], k) => {
+      if (!data) return;
+      (data instanceof Int32Array ? w.i32 : w.f32).set(data, ptrs[k] >> 2);
+    });
+    const call = w.scratch + S_STRUCT;
+    w.writeStruct(call, 'lstm_batch', {
+      inputs: ptrs[0], targets: ptrs[1], lengths: ptrs[2], h0: ptrs[3], c0: ptrs[4], batch: B, steps: T, flags, norm, hn, cn,
+      seed, seq_offset: seqOffset,
+    });
+    return call;
   }
 
-  #stageTargets(targets, B, T) {
-    const { loss, output: O } = this.#config, w = this.#w;
-    if (loss === 'xent') {
-      checkData('targets', targets, 'ints', B * T, ` (batch ${B} × steps ${T})`);
-      checkIds('targets', targets, -1, O, 'class ids', ' (-1 = ignored)');
-      const ptr = w.slot('tg', B * T * 4);
-      w.i32.set(targets, ptr >> 2);
-    } else {
-      const last = loss === 'mse-last';
-      const n = elements('targets', (last ? B : B * T) * O);
-      const why = last ? ` (batch ${B} × output ${O}; loss 'mse-last')` : ` (batch ${B} × steps ${T} × output ${O})`;
-      checkData('targets', targets, 'floats', n, why);
-      checkFinite('targets', targets);
-      const ptr = w.slot('tg', n * 4);
-      w.f32.set(targets, ptr >> 2);
+  #readTargets(targets, B, T, validStep) {
+    const { loss, output: O } = this.#config;
+    if (loss === 'xent' || loss === 'xent-last') {
+      const last = loss === 'xent-last';
+      const n = last ? B : B * T;
+      const why = last ? ` (batch ${B}; loss 'xent-last': one class per sequence)` : ` (batch ${B} × steps ${T})`;
+      const a = expectLength(dataArg('targets', targets, 'i32', ` of length ${n}${why}`, MAX_ELEMENTS), n);
+      return readArg(a, idCheck('targets', -1, O, 'class ids', ' (-1 = ignored)', !last && validStep && ((i) => validStep((i / T) | 0, i % T))));
     }
+    const last = loss === 'mse-last';
+    const n = (last ? B : B * T) * O;
+    const why = last ? ` (batch ${B} × output ${O}; loss 'mse-last')` : ` (batch ${B} × steps ${T} × output ${O})`;
+    const a = expectLength(dataArg('targets', targets, 'f32', ` of length ${n}${why}`, MAX_ELEMENTS), n);
+    return readArg(a, finiteCheck('targets', !last && validStep && ((i) => { const r = (i / O) | 0; return validStep((r / T) | 0, r % T); })));
   }
 
   #readTensorTable() {
@@ -807,58 +897,82 @@ export class Network {
     return out;
   }
 
-  // Checks every entry, then copies them all in (nothing is written if any entry is bad).
-  #writeTensors(what, obj, pointer) {
+  // Reads a {name: {shape?, data} | data} argument once into checked copies: [[tensor, Float32Array]].
+  #readTensorArg(what, obj) {
     if (!isPlainObject(obj)) {
-      throw argError(`${what}: expected an object of named tensors like parameters() returns, got ${describe(obj)}`);
+      throw argError(`${what}: expected an object of named tensors like parameters() returns, got ${describe(obj)}`, what);
+    }
+    const entries = Object.create(null);
+    for (const k of Object.keys(obj)) { // each key and value read once
+      if (!this.#byName.has(k)) {
+        throw argError(`${what}: unknown tensor '${k}' (this model has ${this.#tensors.map((t) => t.name).join(', ')})`, what);
+      }
+      entries[k] = obj[k];
     }
     const writes = [];
-    for (const [name, value] of Object.entries(obj)) {
+    for (const name of Object.keys(entries)) {
       const t = this.#byName.get(name);
-      if (!t) {
-        throw argError(`${what}: unknown tensor '${name}' (this model has ${this.#tensors.map((x) => x.name).join(', ')})`);
-      }
+      const value = entries[name];
       let data = value, label = `${what}['${name}']`;
       if (isPlainObject(value)) {
-        const { shape } = value;
-        if (shape !== undefined && !(Array.isArray(shape) && shape.length === t.shape.length &&
-            shape.every((d, i) => d === t.shape[i]))) {
-          throw argError(`${label}.shape: expected [${t.shape.join(', ')}], got ${Array.isArray(shape) ? `[${shape.join(', ')}]` : describe(shape)}`);
+        const v = readOptions(label, value, ['shape', 'data']);
+        if (v.shape !== undefined) {
+          let shape = v.shape;
+          if (Array.isArray(shape)) { // one read of its length and of each element (as far as needed)
+            const n = shape.length, copy = [];
+            for (let i = 0; i < n && i <= t.shape.length; i++) copy.push(shape[i]);
+            shape = n > t.shape.length ? [...copy, '…'] : copy;
+          }
+          if (!(Array.isArray(shape) && shape.length === t.shape.length && shape.every((d, i) => d === t.shape[i]))) {
+            throw argError(`${label}.shape: expected [${t.shape.join(', ')}], got ${Array.isArray(shape) ? `[${shape.join(', ')}]` : describe(shape)}`, what);
+          }
         }
-        data = value.data;
+        data = v.data;
         label += '.data';
       }
-      checkData(label, data, 'floats', t.size, ` (shape [${t.shape.join(', ')}])`);
-      checkFinite(label, data);
-      writes.push([t, data]);
+      writes.push([t, floats(label, data, t.size, ` (shape [${t.shape.join(', ')}])`)]);
     }
-    const base = pointer() >> 2, f32 = this.#w.f32;
+    return writes;
+  }
+
+  #writeTensors(writes, ptr) {
+    const base = ptr >> 2, f32 = this.#w.f32;
     for (const [t, data] of writes) f32.set(data, base + t.offset);
   }
+}
+
+function check(status, what) {
+  if (status !== 0) throw statusError(status, what);
+}
+
+function metricsOf(loss, count, correct, value) {
+  const classes = CLASS_LOSSES.includes(loss);
+  return { loss: value, count, correct: classes ? correct : null, accuracy: classes && count > 0 ? correct / count : null };
 }
 
 // ---- files
 
 function metaJson(kind, meta) {
   if (meta === undefined) return JSON.stringify({ kind });
-  if (!isPlainObject(meta)) throw argError(`meta: expected a plain object (stored as JSON), got ${describe(meta)}`);
-  if ('kind' in meta) throw argError("meta.kind: reserved (the file kind, 'network'), choose another key");
+  if (!isPlainObject(meta)) throw argError(`meta: expected a plain object (stored as JSON), got ${describe(meta)}`, 'meta');
+  let text;
   try {
-    return JSON.stringify({ kind, ...meta });
+    text = JSON.stringify(meta); // one read of every value (getters and toJSON run once)
   } catch (err) {
-    throw argError(`meta: expected JSON-serialisable values, got an error: ${err.message}`);
+    if (err instanceof LstmError) throw err; // e.g. 'busy' from a re-entrant call in a toJSON
+    throw argError(`meta: expected JSON-serialisable values, got an error: ${err.message}`, 'meta');
   }
+  const copy = JSON.parse(text);
+  if (!isPlainObject(copy)) throw argError('meta: expected a plain object (stored as JSON)', 'meta');
+  if ('kind' in copy) throw argError("meta.kind: reserved (the file kind, 'network'), choose another key", 'meta');
+  return JSON.stringify({ kind, ...copy });
 }
 
-// The meta object of the file at ptr (null when empty), after the C checks (format, version, CRC).
-function fileMeta(w, ptr, len, what) {
-  const n = w.call('lstm_file_meta', ptr, len, w.scratch + S_OFFSET);
-  if (n < 0) throw statusError(-n, what);
-  if (n === 0) return null;
-  const at = ptr + w.i32[(w.scratch + S_OFFSET) >> 2];
+function parseMeta(bytes, what) {
+  if (!bytes) return null;
   let meta;
   try {
-    meta = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(w.u8.subarray(at, at + n)));
+    meta = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
   } catch (err) {
     throw new LstmError('format', `${what}: the file's meta is not UTF-8 JSON (${err.message})`);
   }
@@ -870,21 +984,21 @@ let utility = null; // Promise<Wasm>: a small shared instance for readMeta
 
 /** The meta object stored in a model file (with its `kind`: 'network', 'char'...), or null. */
 export async function readMeta(bytes) {
-  const data = toBytes('bytes', bytes);
+  const data = fileBytes('bytes', bytes);
   if (data.length < MIN_FILE_BYTES) {
-    throw new LstmError('format', `bytes: expected a wasm-lstm model file, got ${describe(data)}: too short`);
+    throw new LstmError('format', `bytes: expected a wasm-lstm model file, got ${describe(data)}: too short`, { argument: 'bytes' });
   }
   let w = await utilityWasm();
   if (w.trap) {
     utility = null;
     w = await utilityWasm();
   }
-  const ptr = w.malloc(data.length);
+  const { reader, status, meta } = w.feedReader(data, false);
   try {
-    w.u8.set(data, ptr);
-    return fileMeta(w, ptr, data.length, 'readMeta');
+    if (status !== 0) throw statusError(status, 'readMeta');
+    return parseMeta(meta, 'readMeta');
   } finally {
-    w.free(ptr);
+    if (reader) w.call('lstm_read_free', reader);
   }
 }
 
@@ -897,3 +1011,5 @@ async function utilityWasm() {
     throw err;
   }
 }
+
+export { Wasm };

@@ -123,7 +123,9 @@ describe('build.sh', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   }
-  const HEADER = '#define LSTM_API\nLSTM_API int lstm_answer(void);\n';
+  const HEADER = '#define LSTM_API\nLSTM_API int lstm_answer(void);\nLSTM_API int lstm_abi(char* buf, int cap);\n';
+  // the smallest ABI description: the JSON text '{}'
+  const ABI = 'int lstm_abi(char* b, int cap) { if (cap > 2) b[0] = 123, b[1] = 125, b[2] = 0; return 2; }\n';
 
   test('fails when c/lstm.h has no LSTM_API line', () => {
     const r = scratchBuild('int lstm_answer(void);\n', 'int lstm_answer(void) { return 42; }\n');
@@ -138,17 +140,24 @@ describe('build.sh', () => {
   });
 
   test('fails, leaving no output, when library code calls printf (an fd_write import)', () => {
-    const r = scratchBuild(HEADER, '#include <stdio.h>\nint lstm_answer(void) { printf("42\\n"); return 42; }\n');
+    const r = scratchBuild(HEADER, '#include <stdio.h>\nint lstm_answer(void) { printf("42\\n"); return 42; }\n' + ABI);
     assert.notEqual(r.status, 0);
     assert.match(r.output, /lstm-simd\.wasm would import wasi_snapshot_preview1\.fd_write/);
     assert.deepEqual(r.outputs, [], 'a rejected module must not be left where the next run would skip it');
   });
 
-  test('builds both modules from a minimal library', () => {
-    const r = scratchBuild(HEADER, '#include "lstm.h"\nint lstm_answer(void) { return 42; }\n');
+  test('builds both modules and the ABI description from a minimal library', () => {
+    const r = scratchBuild(HEADER, '#include "lstm.h"\nint lstm_answer(void) { return 42; }\n' + ABI);
     assert.equal(r.status, 0, r.output);
-    assert.match(r.output, /1 exported function\(s\): lstm_answer/);
+    assert.match(r.output, /2 exported function\(s\): lstm_answer lstm_abi/);
     assert.match(r.output, /lstm-plain\.wasm +\d+ bytes/);
-    assert.deepEqual(r.outputs.sort(), ['lstm-plain.wasm', 'lstm-simd.wasm']);
+    assert.deepEqual(r.outputs.sort(), ['abi.js', 'lstm-plain.wasm', 'lstm-simd.wasm']);
+  });
+
+  test('fails when the library does not describe its ABI (no lstm_abi)', () => {
+    const r = scratchBuild('#define LSTM_API\nLSTM_API int lstm_answer(void);\n', 'int lstm_answer(void) { return 42; }\n');
+    assert.notEqual(r.status, 0);
+    assert.match(r.output, /declares no 'LSTM_API int lstm_abi/);
+    assert.deepEqual(r.outputs, []);
   });
 });

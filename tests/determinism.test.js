@@ -31,7 +31,7 @@ const NODE_URL = pathToFileURL(join(ROOT, 'js', 'index.js')).href;
  * {simd, losses, params: {name: hex of the Float32 bytes}, predict: hex}; for kind 'char' also the
  * samples. Self-contained: it runs in Node, in a child process and in a browser page.
  */
-async function trainRun({ url, kind, config, simd, steps, dataSeed }) {
+async function trainRun({ url, kind, config, simd, steps, dataSeed, ragged }) {
   const lib = await import(url);
   let s = dataSeed >>> 0 || 1;
   const rand = () => {
@@ -62,16 +62,20 @@ async function trainRun({ url, kind, config, simd, steps, dataSeed }) {
     const n = B * T;
     const inputs = c.vocab !== undefined ? Int32Array.from({ length: n }, () => Math.floor(rand() * c.vocab))
       : Float32Array.from({ length: n * c.input }, () => rand() * 2 - 1);
-    const targets = c.loss === 'xent' ? Int32Array.from({ length: n }, () => Math.floor(rand() * c.output))
-      : Float32Array.from({ length: n * c.output }, () => rand() * 2 - 1);
-    return { inputs, targets };
+    const rows = c.loss.endsWith('-last') ? B : n;
+    const targets = c.loss.startsWith('xent') ? Int32Array.from({ length: rows }, () => Math.floor(rand() * c.output))
+      : Float32Array.from({ length: rows * c.output }, () => rand() * 2 - 1);
+    // ragged batches: every sequence its own length in 1..T
+    const opts = { batch: B, steps: T, ...(ragged && { lengths: Int32Array.from({ length: B }, () => 1 + Math.floor(rand() * T)) }) };
+    return { inputs, targets, opts };
   };
   const losses = [];
   for (let k = 0; k < steps; k++) {
-    const { inputs, targets } = batch();
-    losses.push(net.train(inputs, targets, { batch: B, steps: T }));
+    const { inputs, targets, opts } = batch();
+    losses.push(net.train(inputs, targets, opts));
   }
-  const out = { simd: net.simd, losses, params: paramsHex(net), predict: hex(net.predict(batch().inputs, { batch: B, steps: T })) };
+  const probe = batch();
+  const out = { simd: net.simd, losses, params: paramsHex(net), predict: hex(net.predict(probe.inputs, probe.opts)) };
   net.dispose();
   return out;
 }
@@ -83,9 +87,14 @@ const RUNS = [
   { name: 'gru dense mse sgd', kind: 'net', config: { cell: 'gru', input: 5, hidden: 13, layers: 2, output: 3, loss: 'mse', seed: 22, dropout: 0.2, optimizer: 'sgd', learningRate: 0.05, momentum: 0.9 } },
   { name: 'rnn tokens rmsprop', kind: 'net', config: { cell: 'rnn', vocab: 7, hidden: 9, layers: 2, output: 7, seed: 23, dropout: 0.2, optimizer: 'rmsprop', learningRate: 0.01 } },
   { name: 'CharModel', kind: 'char', config: { hidden: 24, layers: 2, batch: 4, seqLength: 16, dropout: 0.1, seed: 24 } },
+  // the layers issue: bidirectional, ragged lengths, one label per sequence, the hard sigmoid
+  { name: 'bidirectional lstm tokens xent-last ragged hardSigmoid', kind: 'net', ragged: true, config: { cell: 'lstm', vocab: 9, hidden: 12, layers: 2, output: 4, loss: 'xent-last', bidirectional: true, gateActivation: 'hardSigmoid', seed: 25, dropout: 0.2 } },
+  { name: 'bidirectional gru dense mse ragged', kind: 'net', ragged: true, config: { cell: 'gru', input: 4, hidden: 7, layers: 3, output: 2, loss: 'mse', bidirectional: true, seed: 26, dropout: 0.1 } },
+  { name: 'bidirectional rnn tokens xent', kind: 'net', config: { cell: 'rnn', vocab: 6, hidden: 10, layers: 1, output: 6, bidirectional: true, seed: 27 } },
+  { name: 'lstm dense mse-last ragged', kind: 'net', ragged: true, config: { cell: 'lstm', input: 3, hidden: 9, layers: 2, output: 2, loss: 'mse-last', seed: 28 } },
 ].map((r) => ({ ...r, steps: STEPS, dataSeed: 99 }));
 
-const args = (r, simd, url = NODE_URL) => ({ url, kind: r.kind, config: r.config, simd, steps: STEPS, dataSeed: r.dataSeed });
+const args = (r, simd, url = NODE_URL) => ({ url, kind: r.kind, config: r.config, simd, steps: STEPS, dataSeed: r.dataSeed, ragged: !!r.ragged });
 
 // Exact equality with a message that names the first difference.
 function assertSameRun(got, want, what) {
@@ -189,7 +198,7 @@ describe('headless Chromium computes the same bits as Node (SIMD and plain build
       if (m.type() === 'error' && !m.location()?.url?.endsWith('/favicon.ico')) problems.push(`console: ${m.text()}`);
     });
     // any page of the served origin: the library is imported from /js/index.js
-    await page.goto(`${srv.url}package.json`);
+    await page.goto(`${srv.url}web/style.css`);
   });
 
   after(async () => {

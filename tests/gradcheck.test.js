@@ -123,6 +123,41 @@ for (const cell of CELLS) {
   });
 }
 
+// The layers issue: bidirectional stacks, ragged batches (a length-1 sequence among longer ones),
+// one label per sequence, the hard sigmoid. Stateless calls (bidirectional networks carry no state).
+const LAYER_CASES = [ // [loss, tokens, bidirectional, lengths or null, gateActivation]
+  ['xent', true, true, [4, 1, 3], 'sigmoid'],
+  ['xent-last', false, true, [2, 4, 1], 'sigmoid'],
+  ['mse', true, true, null, 'sigmoid'],
+  ['mse-last', false, false, [1, 4, 2], 'sigmoid'],
+  ['xent-last', true, false, [3, 1, 4], 'hardSigmoid'],
+  ['xent', false, true, [4, 2, 1], 'hardSigmoid'],
+];
+for (const cell of CELLS) {
+  test(`${cell}: bidirectional, ragged, xent-last and hard-sigmoid gradients match finite differences (2 layers)`, async () => {
+    const rand = ref.rng(200 + CELLS.indexOf(cell));
+    for (const [loss, tokens, bidirectional, lengths, gateActivation] of LAYER_CASES) {
+      if (cell === 'rnn' && gateActivation !== 'sigmoid') continue; // an RNN has no gates
+      const what = `${cell} ${loss} ${tokens ? 'tokens' : 'dense'}${bidirectional ? ' bidirectional' : ''}${lengths ? ` lengths ${lengths}` : ''} ${gateActivation}`;
+      const net = await Network.create({ cell, layers: 2, loss, hidden: 5, output: 3, seed: 22, bidirectional, gateActivation, ...(tokens ? { vocab: 6 } : { input: 3 }) });
+      const B = 3, T = 4;
+      const opts = { batch: B, steps: T, stateful: false, ...(lengths && { lengths: Int32Array.from(lengths) }) };
+      const data = { ...ref.randomBatch(net.config, B, T, rand, { mask: true }), opts };
+      // larger weights: gates away from their linear zone (and across the hard sigmoid's kinks)
+      const p0 = net.parameters();
+      net.setParameters(Object.fromEntries(Object.entries(p0).map(([n, t]) => [n, t.data.map((v) => v * 2)])));
+      const { loss: f0, gradients } = net.lossAndGradients(data.inputs, data.targets, { ...opts, advance: false });
+      assert.ok(Number.isFinite(f0), what);
+      const r = directional(net, data, gradients, rand);
+      // the hard sigmoid is piecewise linear: a direction may cross a kink, so allow more there
+      const tol = gateActivation === 'hardSigmoid' ? 2e-2 : DIR_TOL;
+      assert.ok(r.rel <= tol, `${what} directional: analytic ${r.analytic}, numeric ${r.numeric}, rel ${r.rel}`);
+      if (gateActivation === 'sigmoid') assert.deepEqual(perParameter(net, data, gradients, rand).failures, [], what);
+      net.dispose();
+    }
+  });
+}
+
 test('the checks can fail: a gradient 1% too large or one wrong tensor is caught', async () => {
   const rand = ref.rng(7);
   const { net, data } = await setup('lstm', 2, 'xent', true, rand);

@@ -99,91 +99,110 @@ test('gemm: twins bit-identical and close to float64, all tile edges and cache b
   }
 });
 
-test('lstm_cell_fwd / lstm_cell_bwd: twins bit-identical, float64 reference', () => {
-  for (const H of SIZES) for (const B of [1, 3]) {
-    const G = 4 * H;
+// The gate activations (c/kernels.h K_ACT_*): 0 the sigmoid, 1 the hard sigmoid clamp(0.2x + 0.5, 0, 1).
+const gate = (x, act) => (act === 0 ? sig(x) : Math.min(1, Math.max(0, 0.2 * x + 0.5)));
+const gateGrad = (a, act) => (act === 0 ? a * (1 - a) : a > 0 && a < 1 ? 0.2 : 0);
+const ACTS = [[0, 'sigmoid'], [1, 'hard sigmoid']];
+
+// h written with a leading dimension (as a bidirectional layer writes each direction's half):
+// the first H of each row, the rest untouched.
+function strided(view, B, H, ld, what) {
+  const out = new Float32Array(B * H);
+  for (let b = 0; b < B; b++) {
+    out.set(view.subarray(b * ld, b * ld + H), b * H);
+    for (let j = H; j < ld; j++) if (view[b * ld + j] !== 42) assert.fail(`${what}: wrote past H at row ${b}, column ${j}`);
+  }
+  return out;
+}
+const sentinel = (n) => new Float32Array(n).fill(42);
+
+test('lstm_cell_fwd / lstm_cell_bwd: twins bit-identical, float64 reference, both gate activations', () => {
+  for (const [act, name] of ACTS) for (const H of SIZES) for (const B of [1, 3]) {
+    const G = 4 * H, ld = 2 * H + 1;
     const pre = randArray(B * G, 4), cprev = randArray(B * H, 2);
-    const f = twins('lstm_cell_fwd', () => ({ g: pre.slice(), cp: cprev, c: new Float32Array(B * H), h: new Float32Array(B * H) }),
-      (fn, p) => fn(B, H, p.g, G, p.cp, p.c, p.h), { g: B * G, c: B * H, h: B * H });
+    const f = twins('lstm_cell_fwd', () => ({ g: pre.slice(), cp: cprev, c: new Float32Array(B * H), h: sentinel(B * ld) }),
+      (fn, p) => fn(B, H, act, p.g, G, p.cp, p.c, p.h, ld), { g: B * G, c: B * H, h: B * ld });
     const rg = new Float64Array(B * G), rc = new Float64Array(B * H), rh = new Float64Array(B * H);
     for (let b = 0; b < B; b++) for (let j = 0; j < H; j++) {
       const o0 = b * G;
-      const i = sig(pre[o0 + j]), fg = sig(pre[o0 + H + j]), g = Math.tanh(pre[o0 + 2 * H + j]), o = sig(pre[o0 + 3 * H + j]);
+      const i = gate(pre[o0 + j], act), fg = gate(pre[o0 + H + j], act), g = Math.tanh(pre[o0 + 2 * H + j]), o = gate(pre[o0 + 3 * H + j], act);
       const c = fg * cprev[b * H + j] + i * g;
       rg[o0 + j] = i; rg[o0 + H + j] = fg; rg[o0 + 2 * H + j] = g; rg[o0 + 3 * H + j] = o;
       rc[b * H + j] = c; rh[b * H + j] = o * Math.tanh(c);
     }
-    for (const k of ['g', 'c', 'h']) sameBits(f.scalar[k], f.wasmsimd[k], `lstm fwd ${k} H=${H}`);
-    close(f.wasmsimd.g, rg, 3e-7, 1e-5, `lstm fwd gates H=${H}`);
-    close(f.wasmsimd.c, rc, 2e-6, 1e-5, `lstm fwd c H=${H}`);
-    close(f.wasmsimd.h, rh, 2e-6, 1e-5, `lstm fwd h H=${H}`);
+    for (const k of ['g', 'c', 'h']) sameBits(f.scalar[k], f.wasmsimd[k], `lstm (${name}) fwd ${k} H=${H}`);
+    close(f.wasmsimd.g, rg, 3e-7, 1e-5, `lstm (${name}) fwd gates H=${H}`);
+    close(f.wasmsimd.c, rc, 2e-6, 1e-5, `lstm (${name}) fwd c H=${H}`);
+    close(strided(f.wasmsimd.h, B, H, ld, `lstm (${name}) fwd h`), rh, 2e-6, 1e-5, `lstm (${name}) fwd h H=${H}`);
     // backward from those activations, in place over the gates as the model runs it
     const acts = f.scalar.g, c = f.scalar.c, dh = randArray(B * H), dc0 = randArray(B * H);
     const bw = twins('lstm_cell_bwd', () => ({ g: acts.slice(), cp: cprev, c, dh, dc: dc0.slice() }),
-      (fn, p) => fn(B, H, p.g, G, p.cp, p.c, p.dh, p.dc, p.g), { g: B * G, dc: B * H });
+      (fn, p) => fn(B, H, act, p.g, G, p.cp, p.c, p.dh, p.dc, p.g), { g: B * G, dc: B * H });
     const rdg = new Float64Array(B * G), rdc = new Float64Array(B * H);
     for (let b = 0; b < B; b++) for (let j = 0; j < H; j++) {
       const o0 = b * G;
       const i = acts[o0 + j], fg = acts[o0 + H + j], g = acts[o0 + 2 * H + j], o = acts[o0 + 3 * H + j];
       const tc = Math.tanh(c[b * H + j]), d = dh[b * H + j];
       const dcv = dc0[b * H + j] + d * o * (1 - tc * tc);
-      rdg[o0 + 3 * H + j] = d * tc * o * (1 - o);
-      rdg[o0 + j] = dcv * g * i * (1 - i);
-      rdg[o0 + H + j] = dcv * cprev[b * H + j] * fg * (1 - fg);
+      rdg[o0 + 3 * H + j] = d * tc * gateGrad(o, act);
+      rdg[o0 + j] = dcv * g * gateGrad(i, act);
+      rdg[o0 + H + j] = dcv * cprev[b * H + j] * gateGrad(fg, act);
       rdg[o0 + 2 * H + j] = dcv * i * (1 - g * g);
       rdc[b * H + j] = dcv * fg;
     }
-    sameBits(bw.scalar.g, bw.wasmsimd.g, `lstm bwd H=${H}`);
-    sameBits(bw.scalar.dc, bw.wasmsimd.dc, `lstm bwd dc H=${H}`);
-    close(bw.wasmsimd.g, rdg, 2e-6, 1e-5, `lstm bwd dgates H=${H}`);
-    close(bw.wasmsimd.dc, rdc, 2e-6, 1e-5, `lstm bwd dc H=${H}`);
+    sameBits(bw.scalar.g, bw.wasmsimd.g, `lstm (${name}) bwd H=${H}`);
+    sameBits(bw.scalar.dc, bw.wasmsimd.dc, `lstm (${name}) bwd dc H=${H}`);
+    close(bw.wasmsimd.g, rdg, 2e-6, 1e-5, `lstm (${name}) bwd dgates H=${H}`);
+    close(bw.wasmsimd.dc, rdc, 2e-6, 1e-5, `lstm (${name}) bwd dc H=${H}`);
   }
 });
 
-test('gru_cell_fwd / gru_cell_bwd and rnn cells: twins bit-identical, float64 reference', () => {
-  for (const H of SIZES) {
-    const B = 2, G = 3 * H;
-    const gx = randArray(B * G, 3), gh = randArray(B * G, 3), hp = randArray(B * H);
-    const f = twins('gru_cell_fwd', () => ({ gx: gx.slice(), gh, hp, h: new Float32Array(B * H) }),
-      (fn, p) => fn(B, H, p.gx, p.gh, p.hp, p.h), { gx: B * G, h: B * H });
+test('gru_cell_fwd / gru_cell_bwd and rnn cells: twins bit-identical, float64 reference, both gate activations', () => {
+  for (const [act, name] of ACTS) for (const H of SIZES) {
+    const B = 2, G = 3 * H, ld = 2 * H + 1;
+    const gx = randArray(B * G, 3), gh = randArray(B * G, 3), hpl = randArray(B * ld);
+    const hp = Float32Array.from({ length: B * H }, (_, i) => hpl[((i / H) | 0) * ld + (i % H)]); // hprev rows of ld ld
+    const f = twins('gru_cell_fwd', () => ({ gx: gx.slice(), gh, hp: hpl, h: sentinel(B * ld) }),
+      (fn, p) => fn(B, H, act, p.gx, p.gh, p.hp, ld, p.h, ld), { gx: B * G, h: B * ld });
     const ra = new Float64Array(B * G), rh = new Float64Array(B * H);
     for (let b = 0; b < B; b++) for (let j = 0; j < H; j++) {
       const o = b * G;
-      const r = sig(gx[o + j] + gh[o + j]), z = sig(gx[o + H + j] + gh[o + H + j]);
+      const r = gate(gx[o + j] + gh[o + j], act), z = gate(gx[o + H + j] + gh[o + H + j], act);
       const n = Math.tanh(gx[o + 2 * H + j] + r * gh[o + 2 * H + j]);
       ra[o + j] = r; ra[o + H + j] = z; ra[o + 2 * H + j] = n;
       rh[b * H + j] = (1 - z) * n + z * hp[b * H + j];
     }
-    sameBits(f.scalar.gx, f.wasmsimd.gx, `gru fwd H=${H}`);
-    sameBits(f.scalar.h, f.wasmsimd.h, `gru fwd h H=${H}`);
-    close(f.wasmsimd.gx, ra, 3e-7, 1e-5, `gru fwd acts H=${H}`);
-    close(f.wasmsimd.h, rh, 2e-6, 1e-5, `gru fwd h H=${H}`);
+    sameBits(f.scalar.gx, f.wasmsimd.gx, `gru (${name}) fwd H=${H}`);
+    sameBits(f.scalar.h, f.wasmsimd.h, `gru (${name}) fwd h H=${H}`);
+    close(f.wasmsimd.gx, ra, 3e-7, 1e-5, `gru (${name}) fwd acts H=${H}`);
+    close(strided(f.wasmsimd.h, B, H, ld, `gru (${name}) fwd h`), rh, 2e-6, 1e-5, `gru (${name}) fwd h H=${H}`);
     const acts = f.scalar.gx, dh = randArray(B * H);
-    const bw = twins('gru_cell_bwd', () => ({ a: acts.slice(), gh: gh.slice(), hp, dh, dhp: new Float32Array(B * H) }),
-      (fn, p) => fn(B, H, p.a, p.gh, p.hp, p.dh, p.a, p.gh, p.dhp), { a: B * G, gh: B * G, dhp: B * H });
+    const bw = twins('gru_cell_bwd', () => ({ a: acts.slice(), gh: gh.slice(), hp: hpl, dh, dhp: new Float32Array(B * H) }),
+      (fn, p) => fn(B, H, act, p.a, p.gh, p.hp, ld, p.dh, p.a, p.gh, p.dhp), { a: B * G, gh: B * G, dhp: B * H });
     const rdx = new Float64Array(B * G), rdy = new Float64Array(B * G), rdp = new Float64Array(B * H);
     for (let b = 0; b < B; b++) for (let j = 0; j < H; j++) {
       const o = b * G;
       const r = acts[o + j], z = acts[o + H + j], n = acts[o + 2 * H + j], d = dh[b * H + j];
-      const dn = d * (1 - z) * (1 - n * n), dz = d * (hp[b * H + j] - n) * z * (1 - z);
-      const dr = dn * gh[o + 2 * H + j] * r * (1 - r);
+      const dn = d * (1 - z) * (1 - n * n), dz = d * (hp[b * H + j] - n) * gateGrad(z, act);
+      const dr = dn * gh[o + 2 * H + j] * gateGrad(r, act);
       rdx[o + j] = dr; rdx[o + H + j] = dz; rdx[o + 2 * H + j] = dn;
       rdy[o + j] = dr; rdy[o + H + j] = dz; rdy[o + 2 * H + j] = dn * r;
       rdp[b * H + j] = d * z;
     }
-    for (const k of ['a', 'gh', 'dhp']) sameBits(bw.scalar[k], bw.wasmsimd[k], `gru bwd ${k} H=${H}`);
-    close(bw.wasmsimd.a, rdx, 2e-6, 1e-5, `gru bwd dgx H=${H}`);
-    close(bw.wasmsimd.gh, rdy, 2e-6, 1e-5, `gru bwd dgh H=${H}`);
-    close(bw.wasmsimd.dhp, rdp, 2e-6, 1e-5, `gru bwd dhprev H=${H}`);
-    // rnn: h = tanh(pre); dpre = dh (1 − h²)
+    for (const k of ['a', 'gh', 'dhp']) sameBits(bw.scalar[k], bw.wasmsimd[k], `gru (${name}) bwd ${k} H=${H}`);
+    close(bw.wasmsimd.a, rdx, 2e-6, 1e-5, `gru (${name}) bwd dgx H=${H}`);
+    close(bw.wasmsimd.gh, rdy, 2e-6, 1e-5, `gru (${name}) bwd dgh H=${H}`);
+    close(bw.wasmsimd.dhp, rdp, 2e-6, 1e-5, `gru (${name}) bwd dhprev H=${H}`);
+    if (act !== 0) continue;
+    // rnn (no gates): h = tanh(pre) into rows of ld ld; dpre = dh (1 − h²)
     const n = B * H, pre = randArray(n, 4);
-    const rf = twins('rnn_cell_fwd', () => ({ pre, h: new Float32Array(n) }), (fn, p) => fn(n, p.pre, p.h), { h: n });
-    sameBits(rf.scalar.h, rf.wasmsimd.h, `rnn fwd n=${n}`);
-    close(rf.wasmsimd.h, Array.from(pre, (x) => Math.tanh(x)), 3e-7, 0, `rnn fwd n=${n}`);
-    const h = rf.scalar.h;
-    const rb = twins('rnn_cell_bwd', () => ({ h, dh, d: new Float32Array(n) }), (fn, p) => fn(n, p.h, p.dh, p.d), { d: n });
-    sameBits(rb.scalar.d, rb.wasmsimd.d, `rnn bwd n=${n}`);
-    close(rb.wasmsimd.d, Array.from(h, (v, i) => dh[i] * (1 - v * v)), 1e-6, 1e-5, `rnn bwd n=${n}`);
+    const rf = twins('rnn_cell_fwd', () => ({ pre, h: sentinel(B * ld) }), (fn, p) => fn(B, H, p.pre, p.h, ld), { h: B * ld });
+    sameBits(rf.scalar.h, rf.wasmsimd.h, `rnn fwd H=${H}`);
+    close(strided(rf.wasmsimd.h, B, H, ld, 'rnn fwd h'), Array.from(pre, (x) => Math.tanh(x)), 3e-7, 0, `rnn fwd H=${H}`);
+    const hs = rf.scalar.h, h = strided(hs, B, H, ld, 'rnn h');
+    const rb = twins('rnn_cell_bwd', () => ({ h: hs, dh, d: new Float32Array(n) }), (fn, p) => fn(B, H, p.h, ld, p.dh, p.d), { d: n });
+    sameBits(rb.scalar.d, rb.wasmsimd.d, `rnn bwd H=${H}`);
+    close(rb.wasmsimd.d, Array.from(h, (v, i) => dh[i] * (1 - v * v)), 1e-6, 1e-5, `rnn bwd H=${H}`);
   }
 });
 

@@ -85,9 +85,10 @@ describe('loadModule', () => {
     assert.match(r.error, /simd: true.*does not support SIMD128/);
   });
 
-  test('rejects a bad simd option with a TypeError that says what it got', async () => {
+  test('rejects a bad simd option with an LstmError that says what it got', async () => {
     await assert.rejects(loadModule({ simd: 'yes' }), {
-      name: 'TypeError',
+      name: 'LstmError',
+      code: 'arg',
       message: `wasm-lstm: simd: expected 'auto', true or false, got "yes"`,
     });
     await assert.rejects(loadModule({ simd: 1 }), /got number 1/);
@@ -101,17 +102,21 @@ describe('loadModule', () => {
     assert.ok(a.module instanceof WebAssembly.Module);
     assert.notEqual(a.module, b.module);
     await assert.rejects(loadModule({ wasmBytes: 'lstm.wasm' }), /wasmBytes: expected an ArrayBuffer or typed array, got "lstm.wasm"/);
-    await assert.rejects(loadModule({ wasmBytes: new Uint8Array([0, 97, 115, 109, 9, 9]) }), /cannot compile wasmBytes/);
+    await assert.rejects(loadModule({ wasmBytes: new Uint8Array([0, 97, 115, 109, 9, 9]) }), { name: 'LstmError', code: 'load', message: /cannot compile wasmBytes/ });
+    await assert.rejects(loadModule({ wasmBytes: new Uint8Array([0x4d, 0x5a, 0x90, 0]) }),
+      { code: 'load', message: /wasmBytes is not a WebAssembly module \(it starts with 4d 5a 90 00, not 00 61 73 6d\)/ });
   });
 
   test('a missing file is an error naming the file and how to build it', async () => {
     const url = new URL('./no-such-dir/lstm-simd.wasm', import.meta.url);
     await assert.rejects(loadModule({ wasmUrl: url }), (err) => {
+      assert.equal(err.name, 'LstmError');
+      assert.equal(err.code, 'load');
       assert.match(err.message, /cannot read .*no-such-dir\/lstm-simd\.wasm \(ENOENT\)/);
       assert.match(err.message, /npm run build/);
       return true;
     });
-    await assert.rejects(loadModule({ wasmUrl: 42 }), { name: 'TypeError' });
+    await assert.rejects(loadModule({ wasmUrl: 42 }), { name: 'LstmError', code: 'arg' });
   });
 
   describe('over http (the browser code path)', () => {
@@ -122,6 +127,9 @@ describe('loadModule', () => {
       server = createServer((req, res) => {
         if (req.url === '/right.wasm') res.writeHead(200, { 'Content-Type': 'application/wasm' }).end(wasm);
         else if (req.url === '/wrong-mime.wasm') res.writeHead(200, { 'Content-Type': 'application/octet-stream' }).end(wasm);
+        // what a dev server that answers every path with its index page sends (Vite <= 7 without optimizeDeps.exclude)
+        else if (req.url === '/spa.wasm') res.writeHead(200, { 'Content-Type': 'text/html' }).end('<!doctype html><html><body>app</body></html>');
+        else if (req.url === '/spa-as-wasm.wasm') res.writeHead(200, { 'Content-Type': 'application/wasm' }).end('<!DOCTYPE html>\n<html>');
         else res.writeHead(404).end();
       });
       await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
@@ -138,8 +146,21 @@ describe('loadModule', () => {
       }
     });
 
+    test('an HTML page where the module should be is named, with the fix (not "expected magic word")', async () => {
+      for (const name of ['spa.wasm', 'spa-as-wasm.wasm']) {
+        await assert.rejects(loadModule({ wasmUrl: base + name }), (err) => {
+          assert.equal(err.name, 'LstmError');
+          assert.equal(err.code, 'load');
+          assert.match(err.message, /is an HTML page, not a WebAssembly module/);
+          assert.match(err.message, /optimizeDeps: \{ exclude: \['wasm-lstm'\] \}/);
+          assert.doesNotMatch(err.message, /magic word/);
+          return true;
+        }, name);
+      }
+    });
+
     test('an HTTP error status is reported', async () => {
-      await assert.rejects(loadModule({ wasmUrl: `${base}missing.wasm` }), /cannot fetch http:\/\/127\.0\.0\.1:\d+\/missing\.wasm: HTTP 404/);
+      await assert.rejects(loadModule({ wasmUrl: `${base}missing.wasm` }), { code: 'load', message: /cannot fetch http:\/\/127\.0\.0\.1:\d+\/missing\.wasm: HTTP 404/ });
     });
   });
 });
@@ -219,7 +240,8 @@ describe('instantiate', () => {
 
   test('rejects what is not a WebAssembly.Module', async () => {
     await assert.rejects(instantiate(readFileSync(PLAIN_WASM)), {
-      name: 'TypeError',
+      name: 'LstmError',
+      code: 'arg',
       message: 'wasm-lstm: instantiate: expected a WebAssembly.Module, got Buffer',
     });
     await assert.rejects(instantiate(undefined), /got undefined/);

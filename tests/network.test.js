@@ -287,7 +287,7 @@ test('training config: defaults, partial updates, the momentum alias, create-tim
     weightDecay: 0, clip: { mode: 'norm', threshold: 1 }, dropout: 0,
   });
   net.setTrainingConfig(net.trainingConfig); // what the getter returns is accepted back
-  assert.deepEqual(net.config, { cell: 'lstm', input: 2, hidden: 3, layers: 1, output: 1, loss: 'mse', seed: 1 });
+  assert.deepEqual(net.config, { cell: 'lstm', input: 2, hidden: 3, layers: 1, output: 1, loss: 'mse', seed: 1, bidirectional: false, gateActivation: 'sigmoid' });
   net.dispose();
 
   const b = await Network.create({ cell: 'gru', vocab: 4, hidden: 3, output: 4, optimizer: 'rmsprop', learningRate: 0.01,

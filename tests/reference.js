@@ -191,8 +191,9 @@ export function randomBatch(config, B, T, rand, { mask = false } = {}) {
     ? Int32Array.from({ length: B * T }, () => Math.floor(rand() * config.vocab))
     : Float32Array.from({ length: B * T * config.input }, () => rand() * 2 - 1);
   let targets;
-  if (config.loss === 'xent') {
-    targets = Int32Array.from({ length: B * T }, () => (mask && rand() < 0.25 ? -1 : Math.floor(rand() * O)));
+  if (config.loss === 'xent' || config.loss === 'xent-last') {
+    const n = config.loss === 'xent' ? B * T : B;
+    targets = Int32Array.from({ length: n }, () => (mask && rand() < 0.25 ? -1 : Math.floor(rand() * O)));
   } else {
     const n = (config.loss === 'mse-last' ? B : B * T) * O;
     targets = Float32Array.from({ length: n }, () => rand() * 2 - 1);
@@ -233,4 +234,15 @@ export function sameParameters(p, q) {
     const a = new Uint32Array(p[n].data.buffer), b = new Uint32Array(q[n].data.buffer);
     return a.length === b.length && a.every((x, i) => x === b[i]);
   });
+}
+
+/** CRC-32 (IEEE, as zlib and model files), bit by bit from its definition: for tests that rewrite
+ *  a file and must give it a valid checksum. */
+export function crc32(bytes) {
+  let c = ~0;
+  for (const b of bytes) {
+    c ^= b;
+    for (let k = 0; k < 8; k++) c = (c >>> 1) ^ (0xedb88320 & -(c & 1));
+  }
+  return ~c >>> 0;
 }
