@@ -5,246 +5,94 @@
 //   m.evaluate();                                           // { loss, bitsPerChar, perplexity, chars }
 //   m.sample({ length: 200, temperature: 0.8, prime: 'The ' });
 //   const bytes = m.save(); const m2 = await CharModel.load(bytes, { text });
+//   const m3 = CharModel.fromNetwork(network, { vocabulary: m.vocabulary });  // e.g. from PyTorch
 //
-// What it does, in data-flow order:
+// What it does, in data-flow order (and the module that does it):
+//   options     read once each, into owned copies, and checked (charconfig.js, args.js): a getter
+//               or Proxy cannot change a value after its check.
 //   vocabulary  Unicode code points of the training text, sorted (emoji, CJK, combining marks are
-//               one symbol each); characters never seen are skipped or mapped to one reserved
-//               symbol (option `unknown`), never a crash.
+//               one symbol each), or given with a Network (fromNetwork); characters not in it are
+//               skipped or mapped to one reserved symbol (option `unknown`), never a crash
+//               (vocab.js).
 //   data        char-rnn's recipe: the last `valFraction` of the text is held out; the rest is cut
 //               into B streams of S characters read in consecutive chunks of T, so the Network's
-//               train state carries from chunk to chunk; it is reset at every epoch boundary.
+//               train state carries from chunk to chunk; it is reset at every epoch boundary. The
+//               ids are kept in the smallest typed array that holds the vocabulary (1 byte per
+//               character for up to 256 symbols), the text itself is not kept (vocab.js).
 //   training    one Network.train call per step; the learning-rate schedule is applied per step.
 //   evaluation  forward passes on the predict state (reset before and after), loss in float64.
-//   sampling    one character per Network.predict call on the predict state: O(1) per character;
-//               temperature, top-k, top-p, greedy; a seeded JS PRNG (js/rng.js), never Math.random.
+//   sampling    the prime read in bounded pieces, then one character per Network.predict call on
+//               the predict state: O(1) per character; temperature, top-k, top-p, greedy; a seeded
+//               JS PRNG (js/rng.js), never Math.random (sampling.js).
 //   files       Network's file with kind 'char' and this model's JSON meta: vocabulary, config,
 //               step, data position and the sampler's PRNG, so that training resumes bit-exactly.
+//               Every field is checked on load against the network and the text (charfile.js).
 // What it does not do: word or BPE tokens; training text larger than memory; Worker management.
+//
+// Errors: LstmError 'config' for the options of create and fromNetwork, 'arg' for method
+// arguments; `argument` names the option or argument at fault ('options' for an options object
+// that is not one or has an unknown key).
 //
 // Legend: B batch (streams), T seqLength, V vocabulary, S characters per stream, E eval streams.
 
 import { Network, KIND, WASM } from './network.js';
-import { LstmError, describe, argError, configError } from './errors.js';
+import { LstmError, describe } from './errors.js';
+import { intIn, numIn, bool, fn, argError, configError, readOptions, isPlainObject } from './args.js';
+import { CELL } from './abi.js';
 import { Rng } from './rng.js';
 import { defaultCorpus } from './corpus.js';
+import {
+  CHAR_LIMITS, CREATE_KEYS, FROM_NETWORK_KEYS, readOptionsOnce, checkConfig, freezeConfig, readCorpus, clipOf, configForBudget,
+  clipToNetwork,
+} from './charconfig.js';
+import {
+  MAX_CODE_POINT, UNKNOWN_CP, scanText, loneSurrogateMessage, textArg, showChar, SymbolIndex, textVocabulary,
+  readGivenVocabulary, encodeText, decodeIds, buildData,
+} from './vocab.js';
+import { filterInPlace, softmaxInto, argmax, draw } from './sampling.js';
+import { readCharMeta, charMeta } from './charfile.js';
+import { nextTick, scheduleFunction } from './fit.js';
+import { threadsUnavailable, coreCount, AUTO_THREADS_CAP } from './pool.js';
 
-const META_VERSION = 1;
-const UNKNOWN_CHAR = '\uFFFD'; // the reserved symbol of unknown: 'map'
+export { filterDistribution } from './sampling.js';
+
 const EVAL_STREAMS = 16; // at most, each of at least 4·T characters
+// A prime is read in pieces whose Network workspace stays near 16 MB (2^22 floats): a 150k-character
+// prime read at once needs a workspace of 150k steps, more than the 1 GB of wasm memory.
+const PRIME_WORKSPACE_FLOATS = 1 << 22;
+const MAX_PRIME_CHUNK = 4096;
 
-const DEFAULTS = Object.freeze({
-  cell: 'lstm', hidden: 128, layers: 2, seqLength: 64, batch: 32, optimizer: 'adam',
-  learningRate: 2e-3, clip: 5, dropout: 0, schedule: null, seed: 1, valFraction: 0.05, unknown: 'skip',
-});
-const CREATE_KEYS = ['text', 'corpus', 'simd', ...Object.keys(DEFAULTS)];
-const DEFAULT_CORPUS = Object.freeze({ seed: 1, chars: 200_000 });
 const SAMPLE_KEYS = ['length', 'temperature', 'topK', 'topP', 'greedy', 'prime', 'seed'];
+const MAX_INT32 = 2 ** 31 - 1;
 
-// ---- argument checks (LstmError 'config' for options of create, 'arg' for method arguments)
+// Networks that belong to a CharModel: a second CharModel on the same network would share (and
+// corrupt) its carried states.
+const OWNED = new WeakSet();
 
-function plainObject(v) {
-  return v !== null && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype;
-}
+/** Internal (wasm-lstm/worker): `model[DRAW_SEED]()` draws a uint32 from the sampler's PRNG, as
+ *  the seed of a stream that runs on a snapshot of the model but should continue its draws. */
+export const DRAW_SEED = Symbol('wasm-lstm draw a sampler seed');
 
-function checkKeys(what, obj, allowed, makeError) {
-  if (!plainObject(obj)) throw makeError(`${what}: expected an object, got ${describe(obj)}`);
-  for (const k of Object.keys(obj)) {
-    if (!allowed.includes(k)) throw makeError(`${what}: unknown key '${k}' (expected one of ${allowed.join(', ')})`);
+const sameFloat32 = (a, b) => Math.fround(a) === Math.fround(b);
+
+// Network's own accessors, called on the network given to fromNetwork: what it says is read from
+// the network itself, not from own properties a caller may have defined over them (a `config`
+// getter that says vocab 9, then 90).
+const networkGetter = (name) => Object.getOwnPropertyDescriptor(Network.prototype, name).get;
+const NETWORK = Object.freeze({
+  disposed: networkGetter('disposed'), config: networkGetter('config'), trainingConfig: networkGetter('trainingConfig'),
+  wasm: networkGetter(WASM),
+});
+
+/** Whether v is a Network made by Network.create or load (not an Object.create(Network.prototype):
+ *  Network's getters check its private fields). */
+function isNetwork(v) {
+  try {
+    NETWORK.disposed.call(v);
+    return true;
+  } catch {
+    return false;
   }
-  return obj;
-}
-
-function int(name, v, lo, hi, makeError = configError) {
-  if (!Number.isInteger(v) || v < lo || v > hi) {
-    throw makeError(`${name}: expected an integer in [${lo}, ${hi}], got ${describe(v)}`);
-  }
-  return v;
-}
-
-// float32: the value goes to the Network's C core as a float32, so Math.fround(v) must be in the
-// range too (1e39 is Infinity as float32, 1e-50 is 0, 0.99999999 is 1).
-function num(name, v, lo, hi, { openLo = false, openHi = false, float32 = false, makeError = configError } = {}) {
-  const inRange = (x) => Number.isFinite(x) && (openLo ? x > lo : x >= lo) && (openHi ? x < hi : x <= hi);
-  const range = `${openLo ? '(' : '['}${lo}, ${hi === Infinity ? '∞)' : hi + (openHi ? ')' : ']')}`;
-  if (typeof v !== 'number' || !inRange(v)) {
-    throw makeError(`${name}: expected a finite number in ${range}, got ${describe(v)}`);
-  }
-  if (float32 && !inRange(Math.fround(v))) {
-    throw makeError(`${name}: expected a finite number in ${range} (as float32), got ${v} (${Math.fround(v)} as float32)`);
-  }
-  return v;
-}
-
-/** Throws if text has a lone surrogate (not well-formed UTF-16): it is not a character. */
-function checkWellFormed(name, text, makeError) {
-  if (typeof text.isWellFormed === 'function' && text.isWellFormed()) return text;
-  const i = text.search(/\p{Cs}/u); // in a /u regex only unpaired surrogates are code points Cs
-  if (i >= 0) {
-    const hex = text.charCodeAt(i).toString(16).toUpperCase();
-    throw makeError(`${name}: expected well-formed UTF-16 (Unicode text), got a lone surrogate U+${hex} at index ${i}`);
-  }
-  return text;
-}
-
-function oneOf(name, v, choices, makeError = configError) {
-  if (!choices.includes(v)) {
-    throw makeError(`${name}: expected one of ${choices.map((c) => `'${c}'`).join(', ')}, got ${describe(v)}`);
-  }
-  return v;
-}
-
-function checkSchedule(s) {
-  if (s === null || s === undefined) return null;
-  checkKeys('schedule', s, ['type', 'every', 'factor', 'gamma'], configError);
-  oneOf('schedule.type', s.type, ['step', 'exp']);
-  if (s.type === 'step') {
-    checkKeys('schedule', s, ['type', 'every', 'factor'], configError);
-    return { type: 'step', every: int('schedule.every', s.every, 1, 2 ** 31 - 1), factor: num('schedule.factor', s.factor, 0, 1, { openLo: true }) };
-  }
-  checkKeys('schedule', s, ['type', 'gamma'], configError);
-  return { type: 'exp', gamma: num('schedule.gamma', s.gamma, 0, 1, { openLo: true }) };
-}
-
-/** The full, checked config from create options (defaults filled in). */
-function checkConfig(o) {
-  const c = { ...DEFAULTS };
-  for (const k of Object.keys(DEFAULTS)) if (o[k] !== undefined) c[k] = o[k];
-  oneOf('cell', c.cell, ['lstm', 'gru', 'rnn']);
-  int('hidden', c.hidden, 1, 4096);
-  int('layers', c.layers, 1, 4);
-  int('seqLength', c.seqLength, 1, 1 << 16);
-  int('batch', c.batch, 1, 1 << 12);
-  oneOf('optimizer', c.optimizer, ['adam', 'sgd', 'rmsprop', 'adagrad']);
-  num('learningRate', c.learningRate, 0, Infinity, { openLo: true, float32: true });
-  num('clip', c.clip, 0, Infinity, { float32: true });
-  if (c.clip > 0 && Math.fround(c.clip) === 0) { // 0 means off: a positive clip must stay positive
-    throw configError(`clip: expected 0 (off) or a number that is positive as float32, got ${c.clip} (0 as float32)`);
-  }
-  num('dropout', c.dropout, 0, 1, { openHi: true, float32: true });
-  c.schedule = checkSchedule(c.schedule);
-  int('seed', c.seed, 0, 2 ** 32 - 1);
-  num('valFraction', c.valFraction, 0, 0.5);
-  oneOf('unknown', c.unknown, ['skip', 'map']);
-  return c;
-}
-
-// ---- text: code points, vocabulary, fingerprint
-
-/** FNV-1a (32-bit) over the code points and their count: identifies a training text in a file. */
-function fingerprint(text) {
-  let h = 0x811c9dc5, n = 0;
-  for (const ch of text) {
-    const cp = ch.codePointAt(0);
-    h = Math.imul(h ^ (cp & 0xffff), 0x01000193);
-    h = Math.imul(h ^ (cp >>> 16), 0x01000193);
-    n++;
-  }
-  return { chars: n, fnv: (h >>> 0).toString(16).padStart(8, '0') };
-}
-
-/** A character for a one-line message: 'a', or U+000A when it is not visible. */
-function showChar(ch) {
-  return /^[\p{L}\p{M}\p{N}\p{P}\p{S}]$/u.test(ch) ? `'${ch}'`
-    : `U+${ch.codePointAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
-}
-
-/** Sorted distinct code points of the text, as one-symbol strings. */
-function vocabularyOf(text) {
-  const seen = new Set();
-  for (const ch of text) seen.add(ch.codePointAt(0));
-  return [...seen].sort((a, b) => a - b).map((cp) => String.fromCodePoint(cp));
-}
-
-// ---- sampling helpers (exported for tests and custom samplers)
-
-/**
- * Keeps the `topK` most probable entries, then the smallest set of the most probable whose total
- * is at least `topP` (the nucleus), and renormalises; everything else becomes 0. Ties are broken by
- * the lower index. `probs` need not sum to 1; it is not modified.
- * @param {ArrayLike<number>} probs
- * @param {{topK?: number, topP?: number}} [options] topK ≥ 1 (0 or undefined: all), topP in (0, 1]
- * @returns {Float64Array}
- */
-export function filterDistribution(probs, { topK = 0, topP = 1 } = {}) {
-  const p = Float64Array.from(probs);
-  filterInPlace(p, topK, topP, new Int32Array(p.length));
-  return p;
-}
-
-// The in-place filter the sampler uses (order: scratch of p.length indices).
-function filterInPlace(p, topK, topP, order) {
-  const V = p.length;
-  let total = 0;
-  for (let i = 0; i < V; i++) total += p[i];
-  if (!(total > 0)) throw argError('probabilities: expected a positive total');
-  const k = topK > 0 ? Math.min(topK, V) : V;
-  if (k < V || topP < 1) {
-    for (let i = 0; i < V; i++) order[i] = i;
-    order.sort((a, b) => p[b] - p[a] || a - b);
-    let kept = k, topKTotal = 0;
-    for (let j = 0; j < k; j++) topKTotal += p[order[j]];
-    if (topP < 1) { // keep j while the mass before it is below topP
-      let cum = 0;
-      kept = 0;
-      while (kept < k && (kept === 0 || cum < topP * topKTotal)) cum += p[order[kept++]];
-    }
-    for (let j = kept; j < V; j++) p[order[j]] = 0;
-  }
-  total = 0;
-  for (let i = 0; i < V; i++) total += p[i];
-  for (let i = 0; i < V; i++) p[i] /= total;
-  return p;
-}
-
-/** softmax(logits / temperature) in float64 into out; entries with mask[i] set become 0. */
-function softmaxInto(out, logits, temperature, masked) {
-  let max = -Infinity;
-  for (let i = 0; i < logits.length; i++) if (i !== masked && logits[i] > max) max = logits[i];
-  let sum = 0;
-  for (let i = 0; i < logits.length; i++) {
-    const e = i === masked ? 0 : Math.exp((logits[i] - max) / temperature);
-    out[i] = e;
-    sum += e;
-  }
-  for (let i = 0; i < out.length; i++) out[i] /= sum;
-  return out;
-}
-
-function argmax(logits, masked) {
-  let best = -1;
-  for (let i = 0; i < logits.length; i++) {
-    if (i !== masked && (best < 0 || logits[i] > logits[best])) best = i;
-  }
-  return best;
-}
-
-// An index drawn from p (sums to 1) with one uniform draw.
-function draw(p, rng) {
-  const u = rng.uniform();
-  let cum = 0, last = 0;
-  for (let i = 0; i < p.length; i++) {
-    if (p[i] > 0) {
-      cum += p[i];
-      last = i;
-      if (u < cum) return i;
-    }
-  }
-  return last; // rounding: u ≥ the float64 total
-}
-
-// Hands control back to the event loop without timer clamping.
-let tick;
-function nextTick() {
-  if (!tick) {
-    if (typeof setImmediate === 'function') {
-      tick = () => new Promise((resolve) => setImmediate(resolve));
-    } else {
-      const channel = new MessageChannel(), waiting = [];
-      channel.port1.onmessage = () => waiting.shift()();
-      tick = () => new Promise((resolve) => { waiting.push(resolve); channel.port2.postMessage(0); });
-    }
-  }
-  return tick();
 }
 
 // ---- CharModel
@@ -253,15 +101,17 @@ const TOKEN = Symbol('CharModel constructor');
 
 export class CharModel {
   #net;
-  #config;
+  #config; // frozen; its training settings follow the network's (see #currentConfig)
   #vocab; // string[]: id -> character
-  #index; // Map code point -> id
+  #codePoints; // number[]: id -> code point
+  #index; // SymbolIndex: code point -> id
+  #vocabFrom; // 'text' (built from the training text, sorted) or 'given' (fromNetwork)
   #unknownId; // id of the reserved unknown symbol, or -1 ('skip')
   #unknownAdded; // whether that symbol was added (then never sampled)
-  #fingerprint; // of the training text
+  #fingerprint; // of the training text, or null (fromNetwork without a text)
   #corpus; // {seed, chars} when trained on defaultCorpus, else null
-  #text; // the training text, or null when loaded without it
-  #data = null; // {ids, nTrain, nVal, S, chunks}: built from #text on first use
+  #text; // the training text when the ids cannot give it back (a given vocabulary), else null
+  #data; // {ids, nTrain, nVal, S, chunks, skipped}, or null when the training text is not known
   #step = 0;
   #epoch = 0;
   #chunk = 0; // next chunk within the epoch
@@ -271,118 +121,176 @@ export class CharModel {
   #inputs = null;
   #targets = null;
 
-  /** Not public: use CharModel.create or CharModel.load. */
+  /** The largest hidden, layers, seqLength and batch a CharModel takes (hidden and layers are the
+   *  C core's limits). Frozen. */
+  static limits = CHAR_LIMITS;
+
+  /** Not public: use CharModel.create, CharModel.load or CharModel.fromNetwork. */
   constructor(token, net, s) {
-    if (token !== TOKEN) throw new TypeError('use CharModel.create(options) or CharModel.load(bytes)');
+    if (token !== TOKEN) throw new TypeError('use CharModel.create(options), CharModel.load(bytes) or CharModel.fromNetwork(network, options)');
+    OWNED.add(net);
     this.#net = net;
-    this.#config = Object.freeze({ ...s.config, schedule: s.config.schedule && Object.freeze({ ...s.config.schedule }) });
+    this.#config = freezeConfig(s.config);
     this.#vocab = s.vocab;
-    this.#index = new Map(s.vocab.map((ch, i) => [ch.codePointAt(0), i]));
+    this.#codePoints = s.codePoints;
+    this.#index = s.index;
+    this.#vocabFrom = s.vocabFrom;
     this.#unknownId = s.unknownId;
     this.#unknownAdded = s.unknownAdded;
     this.#fingerprint = s.fingerprint;
     this.#corpus = s.corpus;
-    this.#text = s.text;
-    this.#step = s.step ?? 0;
-    this.#epoch = s.epoch ?? 0;
-    this.#chunk = s.chunk ?? 0;
+    this.#data = s.data;
+    this.#text = s.data && s.vocabFrom === 'given' && !s.corpus ? s.text : null;
+    this.#step = s.step;
+    this.#epoch = s.epoch;
+    this.#chunk = s.chunk;
     this.#rng = s.sampler ? Rng.fromState(s.sampler) : new Rng(s.config.seed);
-    this.#data = s.data ?? null;
   }
 
   /**
    * Builds the vocabulary from `text` (or from defaultCorpus(corpus) when no text is given), splits
    * it, and creates the Network. See index.d.ts for the options and their defaults.
    */
-  static async create(options = {}) {
-    checkKeys('CharModel.create options', options, CREATE_KEYS, configError);
-    const config = checkConfig(options);
-    let { text, corpus } = options;
-    if (text !== undefined && corpus !== undefined) throw configError('text, corpus: give one of them, not both');
-    if (text === undefined) {
-      corpus = checkKeys('corpus', corpus ?? {}, ['seed', 'chars'], configError);
-      corpus = { seed: corpus.seed ?? DEFAULT_CORPUS.seed, chars: corpus.chars ?? DEFAULT_CORPUS.chars };
-      int('corpus.seed', corpus.seed, 0, 2 ** 32 - 1);
-      int('corpus.chars', corpus.chars, 2, 1 << 28);
+  static async create(options) {
+    const o = readOptionsOnce('CharModel.create options', options, CREATE_KEYS, configError);
+    const config = checkConfig(o.minutes === undefined ? o : { ...(await sizedFor(o)), ...definedKeys(o) });
+    if (o.text !== undefined && o.corpus !== undefined) throw configError('text, corpus: give one of them, not both', 'text');
+    let text, corpus = null;
+    if (o.text === undefined) {
+      corpus = readCorpus(o.corpus);
       text = defaultCorpus(corpus);
     } else {
-      corpus = null;
-      if (typeof text !== 'string') throw configError(`text: expected a string, got ${describe(text)}`);
-      checkWellFormed('text', text, configError);
+      text = o.text;
+      if (typeof text !== 'string') throw configError(`text: expected a string, got ${describe(text)}`, 'text');
     }
-    const vocab = vocabularyOf(text);
-    const distinct = vocab.length;
-    let unknownId = -1, unknownAdded = false;
-    if (config.unknown === 'map') {
-      unknownId = vocab.indexOf(UNKNOWN_CHAR);
-      if (unknownId < 0) {
-        unknownAdded = true;
-        unknownId = vocab.push(UNKNOWN_CHAR) - 1;
-      }
-    }
+    const seen = new Uint8Array(MAX_CODE_POINT + 1);
+    const scan = scanText(text, seen);
+    if (scan.lone >= 0) throw configError(loneSurrogateMessage('text', text, scan.lone), 'text');
+    const { codePoints, unknownId, unknownAdded } = textVocabulary(seen, config.unknown);
+    const V = codePoints.length, index = new SymbolIndex(codePoints);
     // the split is checked before paying for the Network
-    const index = new Map(vocab.map((ch, i) => [ch.codePointAt(0), i]));
-    const data = splitData(encodeAll(text, index), config, 'CharModel.create');
-    if (vocab.length < 2) { // the Network's softmax needs 2 classes (unknown: 'map' adds one)
-      throw configError(`text: expected at least 2 distinct characters, got ${distinct}` +
-        `${distinct ? ` (${showChar(vocab[0])})` : ''}`);
+    const data = buildData(text, index, unknownId, V, config, 'CharModel.create', scan.chars);
+    if (V < 2) { // the Network's softmax needs 2 classes (unknown: 'map' adds one)
+      throw configError(`text: expected at least 2 distinct characters, got ${scan.distinct}` +
+        `${scan.distinct ? ` (${showChar(String.fromCodePoint(codePoints[0]))})` : ''}`, 'text');
     }
-    const state = { config, vocab, unknownId, unknownAdded, fingerprint: fingerprint(text), corpus, text, data };
-    const V = vocab.length;
     const net = await Network.create({
       cell: config.cell, vocab: V, output: V, hidden: config.hidden, layers: config.layers, loss: 'xent',
       seed: config.seed, optimizer: config.optimizer, learningRate: config.learningRate,
-      clip: config.clip > 0 ? { mode: 'norm', threshold: config.clip } : { mode: 'none' },
-      dropout: config.dropout, simd: options.simd ?? 'auto',
+      clip: clipToNetwork(config.clip), dropout: config.dropout, simd: o.simd ?? 'auto',
+      ...(o.threads !== undefined && { threads: o.threads }),
     });
-    return new CharModel(TOKEN, net, state);
+    return new CharModel(TOKEN, net, {
+      config, vocab: codePoints.map((cp) => String.fromCodePoint(cp)), codePoints, index, vocabFrom: 'text',
+      unknownId, unknownAdded, fingerprint: { chars: scan.chars, fnv: scan.fnv }, corpus, text, data,
+      step: 0, epoch: 0, chunk: 0, sampler: null,
+    });
   }
 
   /**
-   * Loads a file written by save(). Training and evaluate() without a text need the training text:
-   * pass it as `text` (checked against the file's fingerprint), or save with includeText, or train
-   * on the default corpus (regenerated). Rejects a plain Network file with LstmError 'format'.
-   * @param {Uint8Array|ArrayBuffer} bytes
-   * @param {{text?: string, simd?: boolean|'auto'}} [options]
+   * The config keys that create({minutes}) picks for a training budget of `minutes` on `threads`
+   * threads (an integer, default 1): {hidden, layers, batch, seqLength, learningRate[, dropout]}.
+   * The sizes and the measurements behind them: charconfig.js BUDGET_SIZES, bench/README.md.
    */
-  static async load(bytes, options = {}) {
-    checkKeys('CharModel.load options', options, ['text', 'simd'], argError);
-    const net = await Network.load(bytes, { [KIND]: 'char', ...(options.simd !== undefined && { simd: options.simd }) });
+  static configFor(options) {
+    const o = readOptionsOnce('CharModel.configFor options', options, ['minutes', 'threads'], configError);
+    const minutes = numIn('minutes', o.minutes, 0, 1e9, { openLo: true, makeError: configError });
+    const threads = o.threads === undefined ? 1 : intIn('threads', o.threads, 1, 64, configError);
+    return configForBudget(minutes, threads);
+  }
+
+  /**
+   * A CharModel on an existing Network (for example one converted from PyTorch) and its
+   * vocabulary: `vocabulary` is a string of distinct characters, or an array of code points or
+   * one-character strings, in id order (id i is the network's input token i and output class i).
+   * The network must take tokens, have one output per symbol and loss 'xent'; the CharModel takes
+   * it over (dispose() frees it). Optional: `text` to train on (characters outside the vocabulary
+   * follow `unknown`), and the training settings of create (optimizer, learningRate, clip and
+   * dropout default to the network's own and are written to it when given). Synchronous.
+   */
+  static fromNetwork(network, options) {
+    if (!isNetwork(network)) throw argError(`network: expected a Network, got ${describe(network)}`, 'network');
+    // every user value is read before the network is checked and taken: a getter that makes
+    // another CharModel of it, or disposes it, runs before the checks, not between them
+    if (options === undefined) throw configError('CharModel.fromNetwork options: expected an object, got undefined', 'options');
+    const o = readOptionsOnce('CharModel.fromNetwork options', options, FROM_NETWORK_KEYS, configError);
+    if (NETWORK.disposed.call(network)) throw new LstmError('disposed', 'CharModel.fromNetwork: network: this Network was disposed', { argument: 'network' });
+    if (NETWORK.wasm.call(network).trap) throw new LstmError('trap', 'CharModel.fromNetwork: network: its WebAssembly instance trapped earlier and cannot be used', { argument: 'network' });
+    if (OWNED.has(network)) {
+      throw argError('network: expected a Network of its own, got the network of another CharModel (they would share its carried states)', 'network');
+    }
+    const nc = NETWORK.config.call(network);
+    if (nc.vocab === undefined) {
+      throw argError(`network: expected a token-input network (created with vocab), got dense input of width ${nc.input}`, 'network');
+    }
+    if (nc.loss !== 'xent') throw argError(`network: expected loss 'xent' (a softmax over the vocabulary), got loss '${nc.loss}'`, 'network');
+    if (nc.output !== nc.vocab) {
+      throw argError(`network: expected as many outputs as input tokens (one class per symbol), got vocab ${nc.vocab}, output ${nc.output}`, 'network');
+    }
+    const V = nc.vocab;
+    const codePoints = readGivenVocabulary(o.vocabulary, V);
+    const tc = NETWORK.trainingConfig.call(network);
+    const clip = o.clip ?? clipOf(tc);
+    if (clip === undefined) {
+      throw configError(`clip: the network clips gradients by value (threshold ${tc.clip.threshold}), which a CharModel ` +
+        'config cannot say: expected clip (a global-norm threshold, or 0 for none), got undefined', 'clip');
+    }
+    const config = checkConfig({ // o's settings, and the network's architecture and seed
+      ...o, cell: nc.cell, hidden: nc.hidden, layers: nc.layers, seed: nc.seed, clip,
+      optimizer: o.optimizer ?? tc.optimizer, learningRate: o.learningRate ?? tc.learningRate,
+      dropout: o.dropout ?? tc.dropout,
+    });
+    let unknownId = -1;
+    if (config.unknown === 'map') {
+      unknownId = codePoints.indexOf(UNKNOWN_CP);
+      if (unknownId < 0) {
+        throw configError("unknown: 'map' reads unknown characters as U+FFFD, which must be in the given vocabulary: " +
+          'expected a vocabulary with U+FFFD, got none', 'unknown');
+      }
+    }
+    const index = new SymbolIndex(codePoints);
+    let fingerprint = null, data = null;
+    if (o.text !== undefined) {
+      if (typeof o.text !== 'string') throw configError(`text: expected a string, got ${describe(o.text)}`, 'text');
+      const scan = scanText(o.text);
+      if (scan.lone >= 0) throw configError(loneSurrogateMessage('text', o.text, scan.lone), 'text');
+      data = buildData(o.text, index, unknownId, V, config, 'CharModel.fromNetwork', scan.chars);
+      fingerprint = { chars: scan.chars, fnv: scan.fnv };
+    }
+    // everything is checked: now the network's training settings
+    const patch = {};
+    if (o.optimizer !== undefined) patch.optimizer = config.optimizer;
+    if (o.learningRate !== undefined) patch.learningRate = config.learningRate;
+    if (o.dropout !== undefined) patch.dropout = config.dropout;
+    if (o.clip !== undefined) patch.clip = clipToNetwork(config.clip);
+    // again, after the last user code (the vocabulary's entries): the network is still free and alive
+    if (NETWORK.disposed.call(network)) throw new LstmError('disposed', 'CharModel.fromNetwork: network: this Network was disposed', { argument: 'network' });
+    if (OWNED.has(network)) {
+      throw argError('network: expected a Network of its own, got the network of another CharModel (they would share its carried states)', 'network');
+    }
+    if (Object.keys(patch).length) Network.prototype.setTrainingConfig.call(network, patch);
+    return new CharModel(TOKEN, network, {
+      config, vocab: codePoints.map((cp) => String.fromCodePoint(cp)), codePoints, index, vocabFrom: 'given',
+      unknownId, unknownAdded: false, fingerprint, corpus: null, text: o.text ?? null, data,
+      step: 0, epoch: 0, chunk: 0, sampler: null,
+    });
+  }
+
+  /**
+   * Loads a file written by save(), checking every field of its CharModel meta against the
+   * network and the training text (LstmError 'format' naming the field). Training and evaluate()
+   * without a text need the training text: pass it as `text` (checked against the file's
+   * fingerprint: LstmError 'arg'), or save with includeText, or train on the default corpus
+   * (regenerated and checked). Rejects a plain Network file with LstmError 'format'.
+   * @param {Uint8Array|ArrayBuffer} bytes
+   * @param {{text?: string, simd?: boolean|'auto', threads?: number|'auto'}} [options]
+   */
+  static async load(bytes, options) {
+    const { text, simd, threads } = readOptionsOnce('CharModel.load options', options, ['text', 'simd', 'threads'], argError);
+    if (text !== undefined) textArg('text', text, argError);
+    const net = await Network.load(bytes, { [KIND]: 'char', ...(simd !== undefined && { simd }), ...(threads !== undefined && { threads }) });
     try {
-      const m = net.meta?.char;
-      if (!plainObject(m)) throw new LstmError('format', 'CharModel.load: the file has no CharModel meta');
-      if (m.version !== META_VERSION) {
-        throw new LstmError('version', `CharModel.load: CharModel meta version ${describe(m.version)}, this build reads ${META_VERSION}`);
-      }
-      const ok = Array.isArray(m.vocab) && m.vocab.length === net.config.vocab &&
-        m.vocab.every((ch) => typeof ch === 'string' && [...ch].length === 1) && plainObject(m.config) &&
-        plainObject(m.fingerprint) && Number.isInteger(m.step) && Number.isInteger(m.epoch) && Number.isInteger(m.chunk);
-      if (!ok) throw new LstmError('format', 'CharModel.load: the CharModel meta is malformed');
-      let config;
-      try {
-        config = checkConfig(m.config);
-      } catch (err) {
-        throw new LstmError('format', `CharModel.load: the file's config is invalid (${err.message})`);
-      }
-      let text = null;
-      if (options.text !== undefined) {
-        if (typeof options.text !== 'string') throw argError(`text: expected a string, got ${describe(options.text)}`);
-        text = options.text;
-      } else if (typeof m.text === 'string') {
-        text = m.text;
-      }
-      if (text !== null) {
-        const f = fingerprint(text);
-        if (f.chars !== m.fingerprint.chars || f.fnv !== m.fingerprint.fnv) {
-          throw argError(`text: not the text this model was trained on (expected ${m.fingerprint.chars} characters ` +
-            `with FNV-1a ${m.fingerprint.fnv}, got ${f.chars} with ${f.fnv})`);
-        }
-      }
-      return new CharModel(TOKEN, net, {
-        config, vocab: m.vocab, unknownId: m.unknownId ?? -1, unknownAdded: !!m.unknownAdded,
-        fingerprint: m.fingerprint, corpus: m.corpus ?? null, text, step: m.step, epoch: m.epoch,
-        chunk: m.chunk, sampler: m.sampler,
-      });
+      return new CharModel(TOKEN, net, readCharMeta(net, text));
     } catch (err) {
       net.dispose();
       throw err;
@@ -395,29 +303,31 @@ export class CharModel {
 
   /** The vocabulary: characters (one code point each) by id. A copy. */
   get vocab() { this.#live('vocab'); return this.#vocab.slice(); }
+  /** The vocabulary as one string, a symbol (code point) per id: for fromNetwork and exports. */
+  get vocabulary() { this.#live('vocabulary'); return this.#vocab.join(''); }
   /** Training steps done. */
   get step() { this.#live('step'); return this.#step; }
   /** Epochs completed (an epoch ends when every stream has been read once). */
   get epoch() { this.#live('epoch'); return this.#epoch; }
-  /** The configuration (defaults filled in). Frozen. */
-  get config() { this.#live('config'); return this.#config; }
+  /** The configuration (defaults filled in; training settings as the network has them). Frozen. */
+  get config() { this.#live('config'); return this.#currentConfig(); }
   /** The underlying Network (advanced use: parameters, trainingConfig). */
   get network() { this.#live('network'); return this.#net; }
   get disposed() { return this.#net.disposed; }
   /** The id of the reserved unknown symbol (unknown: 'map'), or -1. */
   get unknownId() { this.#live('unknownId'); return this.#unknownId; }
   /** The learning rate of the next step (after the schedule). */
-  get learningRate() { this.#live('learningRate'); return this.#lrAt(this.#step); }
+  get learningRate() { this.#live('learningRate'); return this.#lrAt(this.#step, this.#currentConfig()); }
 
   /** Sizes of the data split and the reading position; null when the training text is not known. */
   get data() {
     this.#live('data');
-    const d = this.#dataOrNull();
+    const d = this.#data;
     if (!d) return null;
     return {
       chars: d.ids.length, trainChars: d.nTrain, valChars: d.nVal, streams: this.#config.batch,
       streamLength: d.S, chunksPerEpoch: d.chunks, epoch: this.#epoch, chunk: this.#chunk,
-      corpus: this.#corpus && { ...this.#corpus },
+      corpus: this.#corpus && { ...this.#corpus }, skipped: d.skipped,
     };
   }
 
@@ -430,53 +340,238 @@ export class CharModel {
    */
   trainSteps(n, options) {
     this.#live('trainSteps');
-    int('n', n, 0, 2 ** 31 - 1, argError);
-    const { onProgress } = options === undefined ? {} : checkKeys('trainSteps options', options, ['onProgress'], argError);
-    if (onProgress !== undefined && typeof onProgress !== 'function') {
-      throw argError(`onProgress: expected a function, got ${describe(onProgress)}`);
-    }
-    const d = this.#dataOrThrow('trainSteps');
-    const { batch: B, seqLength: T } = this.#config;
-    this.#inputs ??= new Int32Array(B * T);
-    this.#targets ??= new Int32Array(B * T);
-    const x = this.#inputs, y = this.#targets, ids = d.ids;
+    intIn('n', n, 0, MAX_INT32);
+    const o = readOptionsOnce('trainSteps options', options, ['onProgress'], argError);
+    this.#live('trainSteps'); // a getter of the options may have disposed the model
+    const onProgress = fn('onProgress', o.onProgress);
+    this.#dataOrThrow('trainSteps');
     const losses = [];
+    // without a schedule the rate is the network's (the user may set it through model.network)
+    const fixedRate = this.#config.schedule ? null : this.#net.trainingConfig.learningRate;
     for (let i = 0; i < n; i++) {
       if (i > 0) this.#live('trainSteps'); // onProgress may have disposed the model
-      const learningRate = this.#applySchedule();
-      for (let b = 0; b < B; b++) { // stream b, chunk k: ids[b·S + k·T ...]
-        const at = b * d.S + this.#chunk * T;
-        x.set(ids.subarray(at, at + T), b * T);
-        y.set(ids.subarray(at + 1, at + T + 1), b * T);
-      }
-      const loss = this.#net.train(x, y, { batch: B, steps: T });
-      this.#step++;
-      if (++this.#chunk === d.chunks) {
-        this.#chunk = 0;
-        this.#epoch++;
-        this.#net.resetState('train');
-      }
+      const learningRate = fixedRate ?? this.#applySchedule();
+      const loss = this.#stepOnce();
       losses.push(loss);
       onProgress?.({ step: this.#step, epoch: this.#epoch, loss, learningRate });
     }
     return losses;
   }
 
+  // One optimisation step on the next chunk of every stream, at the network's current learning
+  // rate: the one primitive of trainSteps and train, so that both take bit-identical steps.
+  #stepOnce() {
+    const d = this.#data, ids = d.ids;
+    const { batch: B, seqLength: T } = this.#config;
+    this.#inputs ??= new Int32Array(B * T);
+    this.#targets ??= new Int32Array(B * T);
+    const x = this.#inputs, y = this.#targets;
+    for (let b = 0; b < B; b++) { // stream b, chunk k: ids[b·S + k·T ...]
+      const at = b * d.S + this.#chunk * T;
+      x.set(ids.subarray(at, at + T), b * T);
+      y.set(ids.subarray(at + 1, at + T + 1), b * T);
+    }
+    const loss = this.#net.train(x, y, { batch: B, steps: T });
+    this.#step++;
+    if (++this.#chunk === d.chunks) {
+      this.#chunk = 0;
+      this.#epoch++;
+      this.#net.resetState('train');
+    }
+    return loss;
+  }
+
+  #training = false;
+
+  /**
+   * Trains for a budget of `steps`, `epochs` or `minutes` (exactly one) without blocking: the same
+   * steps as trainSteps (bit for bit), taken in slices between which it yields to the event loop
+   * (at least every `yieldEvery` ms), with an evaluation of the validation part every `evalEvery`
+   * steps and at the end, onProgress after every slice and evaluation, an AbortSignal, and an
+   * optional learning-rate schedule over the budget. See index.d.ts; resolves with the history,
+   * rejects with LstmError ('aborted' carrying `history`, 'nonfinite' …) or the error onProgress
+   * threw; the model then stays at its last completed step.
+   */
+  async train(options) {
+    this.#live('train');
+    const o = this.#trainOptions(options);
+    if (this.#training) throw new LstmError('busy', 'train: this CharModel is already training (await the running train first)');
+    this.#training = true;
+    try {
+      return await this.#trainLoop(o);
+    } finally {
+      this.#training = false;
+    }
+  }
+
+  // The options of train, read once (each key once) and checked; nothing runs before all pass.
+  #trainOptions(options) {
+    const raw = readOptionsOnce('train options', options, TRAIN_KEYS, argError);
+    const d = this.#dataOrThrow('train');
+    const budgets = ['steps', 'epochs', 'minutes'].filter((k) => raw[k] !== undefined);
+    if (budgets.length !== 1) {
+      throw argError(`train options: expected exactly one budget of steps, epochs or minutes, got ${budgets.length ? budgets.join(', ') : 'none'}`,
+        budgets[1] ?? 'steps');
+    }
+    const o = { budget: budgets[0] };
+    if (o.budget === 'steps') {
+      o.steps = raw.steps === Infinity ? Infinity : intIn('steps', raw.steps, 1, Number.MAX_SAFE_INTEGER);
+      o.total = o.steps;
+    } else if (o.budget === 'epochs') {
+      o.epochs = intIn('epochs', raw.epochs, 1, MAX_INT32);
+      o.total = o.epochs * d.chunks - this.#chunk; // to the end of the epoch `epochs` from here
+    } else {
+      o.minutes = numIn('minutes', raw.minutes, 0, 1e9, { openLo: true });
+      o.total = Infinity;
+    }
+    o.evalEvery = raw.evalEvery === undefined ? Infinity : intIn('evalEvery', raw.evalEvery, 1, Number.MAX_SAFE_INTEGER);
+    // a budget of minutes without evalEvery: an evaluation after every quarter of the time (and at the end)
+    o.evalQuarters = o.budget === 'minutes' && raw.evalEvery === undefined && d.nVal >= 2;
+    if (raw.evalEvery !== undefined && d.nVal < 2) {
+      throw argError(`evalEvery: the validation part has ${d.nVal} characters (valFraction ${this.#config.valFraction}): nothing to evaluate`, 'evalEvery');
+    }
+    o.onProgress = fn('onProgress', raw.onProgress);
+    o.yieldEvery = numIn('yieldEvery', raw.yieldEvery ?? 16, 0, 1e9);
+    const signal = raw.signal;
+    if (signal !== undefined && !(signal && typeof signal.aborted === 'boolean' && typeof signal.addEventListener === 'function')) {
+      throw argError(`signal: expected an AbortSignal, got ${describe(signal)}`, 'signal');
+    }
+    o.signal = signal;
+    o.schedule = readTrainSchedule(raw.schedule === undefined && o.budget === 'minutes' ? 'auto' : raw.schedule, o.total, o.budget);
+    return Object.freeze(o);
+  }
+
+  async #trainLoop(o) {
+    const net = this.#net, { batch: B, seqLength: T } = this.#config;
+    const history = { steps: 0, loss: [], valLoss: [], elapsed: 0, stopped: null };
+    const t0 = now();
+    let lastYield = t0, slice = { losses: [], t: t0 }, learningRate = NaN;
+    const elapsed = () => (now() - t0) / 1000;
+    // A schedule of this call replaces the model's for its steps, from the model's base rate; the
+    // network's rate is restored afterwards (as Network#fit does).
+    const networkRate = net.trainingConfig.learningRate;
+    const base = this.#currentConfig().learningRate;
+    let lrSet = Math.fround(networkRate);
+    // the fraction of the budget done: time for minutes, steps otherwise (the 'auto' schedule)
+    const done = (i) => (o.minutes !== undefined ? (now() - t0) / (o.minutes * 60_000) : i / o.total);
+    const rateOfStep = (i) => {
+      if (o.schedule) {
+        const lr = Math.max(1e-30, o.schedule === AUTO ? autoRate(base, done(i)) : o.schedule(i, this.#epoch, base));
+        if (!(lr > 0 && Number.isFinite(lr))) throw argError(`schedule: returned ${describe(lr)} at step ${i}: expected a positive number`, 'schedule');
+        if (Math.fround(lr) !== lrSet) {
+          net.setTrainingConfig({ learningRate: lr });
+          lrSet = Math.fround(lr);
+        }
+        return lr;
+      }
+      return this.#config.schedule ? this.#applySchedule() : net.trainingConfig.learningRate;
+    };
+    const progress = async (valLoss) => {
+      if (!o.onProgress) return;
+      const t = now(), n = slice.losses.length;
+      const p = {
+        step: this.#step, epoch: this.#epoch, loss: n ? slice.losses.reduce((a, b) => a + b, 0) / n : NaN,
+        losses: slice.losses, learningRate, elapsed: (t - t0) / 1000,
+        charsPerSecond: n && t > slice.t ? (n * B * T * 1000) / (t - slice.t) : 0,
+      };
+      if (valLoss !== undefined) p.valLoss = valLoss;
+      slice = { losses: [], t };
+      const r = o.onProgress(p);
+      if (r && typeof r.then === 'function') await r;
+      this.#live('train'); // onProgress may have disposed the model
+    };
+    const pause = async () => {
+      if (now() - lastYield >= o.yieldEvery) {
+        await nextTick();
+        lastYield = now();
+        this.#live('train');
+      }
+      if (o.signal?.aborted) throw trainAborted(o.signal, history, elapsed());
+    };
+    const evaluate = async () => {
+      const gen = this.#crossEntropySteps(this.#data.ids.subarray(this.#data.nTrain));
+      for (let r = gen.next(); ; r = gen.next()) {
+        if (r.done) {
+          history.valLoss.push({ step: this.#step, loss: r.value });
+          return r.value;
+        }
+        await pause();
+      }
+    };
+    try {
+      if (o.signal?.aborted) throw trainAborted(o.signal, history, 0);
+      let i = 0, lastEval = -1, quarter = 0;
+      for (;;) {
+        if (i >= o.total) {
+          history.stopped = o.budget;
+          break;
+        }
+        if (o.minutes !== undefined && now() - t0 >= o.minutes * 60_000) {
+          history.stopped = 'minutes';
+          break;
+        }
+        learningRate = rateOfStep(i);
+        const loss = this.#stepOnce();
+        i++;
+        history.steps = i;
+        history.loss.push(loss);
+        slice.losses.push(loss);
+        if ((i % o.evalEvery === 0 && i < o.total) || (o.evalQuarters && done(i) >= (quarter + 1) / 4 && quarter < 3)) {
+          if (o.evalQuarters) quarter = Math.min(3, Math.floor(4 * done(i)));
+          lastEval = i;
+          await progress(await evaluate());
+          await pause();
+        } else if (now() - lastYield >= o.yieldEvery) {
+          await progress();
+          await pause();
+        } else if (o.signal?.aborted) {
+          throw trainAborted(o.signal, history, elapsed());
+        }
+      }
+      let valLoss;
+      if (this.#data.nVal >= 2 && lastEval !== i) valLoss = await evaluate();
+      if (slice.losses.length || valLoss !== undefined) await progress(valLoss);
+      history.elapsed = elapsed();
+      return history;
+    } catch (err) {
+      if (err instanceof LstmError && !err.history) err.history = { ...history, elapsed: elapsed(), stopped: err.code === 'aborted' ? 'aborted' : 'error' };
+      throw err;
+    } finally {
+      if (o.schedule && !this.#net.disposed) {
+        try { net.setTrainingConfig({ learningRate: networkRate }); } catch { /* trapped */ }
+        this.#lrSet = NaN; // the model's own schedule writes its rate again at its next step
+      }
+    }
+  }
+
   // lr(step): constant, ×factor every `every` steps, or ×gamma per step.
-  #lrAt(step) {
-    const { learningRate: lr, schedule: s } = this.#config;
+  #lrAt(step, config = this.#config) {
+    const { learningRate: lr, schedule: s } = config;
     if (!s) return lr;
     const v = s.type === 'step' ? lr * s.factor ** Math.floor(step / s.every) : lr * s.gamma ** step;
     return Math.max(v, 1e-30);
   }
 
+  // Writes this step's rate of the schedule to the network (when its float32 changes).
   #applySchedule() {
     const lr = this.#lrAt(this.#step);
-    if (this.#config.schedule && Math.fround(lr) !== this.#lrSet) {
+    if (Math.fround(lr) !== this.#lrSet) {
       this.#net.setTrainingConfig({ learningRate: lr });
       this.#lrSet = Math.fround(lr);
     }
     return lr;
+  }
+
+  // The config with the network's training settings: model.network.setTrainingConfig is how the
+  // demo changes the learning rate and clip of a running model, and a file must say what the
+  // network does. Kept when equal as float32 (2e-3 stays 2e-3); the schedule's base rate is ours.
+  #currentConfig() {
+    const c = this.#config, tc = this.#net.trainingConfig;
+    const live = { optimizer: tc.optimizer, dropout: tc.dropout, clip: clipOf(tc) ?? c.clip };
+    if (!c.schedule) live.learningRate = tc.learningRate;
+    const changed = Object.keys(live).filter((k) => (typeof c[k] === 'number' ? !sameFloat32(c[k], live[k]) : c[k] !== live[k]));
+    if (changed.length) this.#config = freezeConfig({ ...c, ...Object.fromEntries(changed.map((k) => [k, live[k]])) });
+    return this.#config;
   }
 
   // ---- evaluation
@@ -494,31 +589,49 @@ export class CharModel {
     if (text === undefined) {
       const d = this.#dataOrThrow('evaluate');
       if (d.nVal < 2) {
-        throw argError(`evaluate: the validation part has ${d.nVal} characters (valFraction ${this.#config.valFraction}): pass a text`);
+        throw argError(`evaluate: the validation part has ${d.nVal} characters (valFraction ${this.#config.valFraction}): pass a text`, 'text');
       }
       ids = d.ids.subarray(d.nTrain);
     } else {
-      if (typeof text !== 'string') throw argError(`text: expected a string, got ${describe(text)}`);
-      checkWellFormed('text', text, argError);
+      textArg('text', text, argError);
       ({ ids, skipped } = this.#encode(text));
-      if (ids.length < 2) throw argError(`evaluate: text has ${ids.length} known characters; at least 2 are needed`);
+      if (ids.length < 2) throw argError(`evaluate: text has ${ids.length} known characters; at least 2 are needed`, 'text');
     }
     const loss = this.#crossEntropy(ids);
     return { loss, bitsPerChar: loss / Math.LN2, perplexity: Math.exp(loss), chars: ids.length - 1, skipped };
   }
 
-  // E streams from zero states, each a contiguous piece; padded positions are not scored.
+  // The mean cross-entropy of ids, evaluated to the end at once.
   #crossEntropy(ids) {
+    const gen = this.#crossEntropySteps(ids);
+    for (;;) {
+      const r = gen.next();
+      if (r.done) return r.value;
+    }
+  }
+
+  // E streams from zero states, each a contiguous piece; padded positions are not scored. A
+  // generator that yields after each piece of T steps (one Network.predict), so that train() can
+  // evaluate between its slices without blocking; it holds the predict state as a stream does
+  // (stashed when another user takes it over in between, restored when it goes on).
+  *#crossEntropySteps(ids) {
     const net = this.#net, T = this.#config.seqLength, V = this.#vocab.length;
     const N = ids.length - 1; // predictions
     const E = Math.max(1, Math.min(EVAL_STREAMS, Math.floor(N / (4 * T))));
     const len = Math.ceil(N / E);
     const x = new Int32Array(E * T);
-    this.#claimPredict(null);
+    const me = { saved: null, stash: () => { me.saved = net.getState('predict'); } };
+    this.#claimPredict(me);
     net.resetState('predict');
     let total = 0;
     try {
       for (let k = 0; k < len; k += T) {
+        if (this.#holder !== me) { // someone sampled in between: back to where this evaluation was
+          this.#live('evaluate');
+          this.#claimPredict(me);
+          if (me.saved.batch) net.setState('predict', me.saved);
+          else net.resetState('predict');
+        }
         const steps = Math.min(T, len - k);
         const xs = steps === T ? x : x.subarray(0, E * steps);
         xs.fill(0);
@@ -534,9 +647,13 @@ export class CharModel {
             total += nll(logits, (e * steps + t) * V, V, ids[i + 1]);
           }
         }
+        if (k + T < len) yield;
       }
     } finally {
-      net.resetState('predict');
+      if (this.#holder === me && !net.disposed) {
+        net.resetState('predict');
+        this.#holder = null;
+      }
     }
     return total / N;
   }
@@ -557,9 +674,8 @@ export class CharModel {
   /**
    * A sync iterator of `length` characters, one Network.predict step each. Options: length
    * (default 200), temperature (default 1; 0 = greedy), topK (0 = off), topP (1 = off), greedy,
-   * prime (text to read first; default: a newline, a space or the first vocabulary symbol),
-   * seed (a fresh PRNG; without it the model's own sampler PRNG continues and is saved).
-   * Starting another stream, sample() or evaluate() invalidates this iterator.
+   * prime (text to read first, of any length; default: a newline, a space or the first vocabulary
+   * symbol), seed (a fresh PRNG; without it the model's own sampler PRNG continues and is saved).
    */
   stream(options) {
     // checked here, at the call; only the generator's body runs lazily
@@ -570,10 +686,9 @@ export class CharModel {
   /** stream() as an async iterator that yields to the event loop every `yieldEvery` (64) characters. */
   streamAsync(options) {
     this.#live('streamAsync');
-    const { yieldEvery = 64, ...rest } = plainObject(options) ? options : {};
-    int('yieldEvery', yieldEvery, 1, 2 ** 31 - 1, argError);
-    const o = this.#sampleOptions('streamAsync', plainObject(options) ? rest : options);
+    const o = this.#sampleOptions('streamAsync', options, ['yieldEvery']);
     const gen = this.#generate(o);
+    const yieldEvery = o.yieldEvery;
     return (async function* () {
       let i = 0;
       for (const ch of gen) {
@@ -583,23 +698,20 @@ export class CharModel {
     })();
   }
 
-  #sampleOptions(what, options = {}) {
-    checkKeys(`${what} options`, options, SAMPLE_KEYS, argError);
-    const o = {
-      length: int('length', options.length ?? 200, 0, 2 ** 31 - 1, argError),
-      temperature: num('temperature', options.temperature ?? 1, 0, Infinity, { makeError: argError }),
-      topK: int('topK', options.topK ?? 0, 0, 2 ** 31 - 1, argError),
-      topP: num('topP', options.topP ?? 1, 0, 1, { openLo: true, makeError: argError }),
-      greedy: options.greedy ?? false,
-      prime: options.prime ?? '',
-      seed: options.seed,
-    };
-    if (typeof o.greedy !== 'boolean') throw argError(`greedy: expected true or false, got ${describe(o.greedy)}`);
-    if (typeof o.prime !== 'string') throw argError(`prime: expected a string, got ${describe(o.prime)}`);
-    checkWellFormed('prime', o.prime, argError);
-    if (o.seed !== undefined) int('seed', o.seed, 0, 2 ** 32 - 1, argError);
-    if (o.temperature === 0) o.greedy = true;
-    return o;
+  // The sampling options, read once (each key once, into a frozen copy) and checked; `extra`:
+  // the keys of the caller's own (yieldEvery), checked first.
+  #sampleOptions(what, options, extra = []) {
+    const raw = readOptionsOnce(`${what} options`, options, [...SAMPLE_KEYS, ...extra], argError);
+    const o = {};
+    if (extra.includes('yieldEvery')) o.yieldEvery = intIn('yieldEvery', raw.yieldEvery ?? 64, 1, MAX_INT32);
+    o.length = intIn('length', raw.length ?? 200, 0, MAX_INT32);
+    o.temperature = numIn('temperature', raw.temperature ?? 1, 0, Infinity);
+    o.topK = intIn('topK', raw.topK ?? 0, 0, MAX_INT32);
+    o.topP = numIn('topP', raw.topP ?? 1, 0, 1, { openLo: true });
+    o.greedy = bool('greedy', raw.greedy ?? false, false) || o.temperature === 0; // temperature 0 is greedy
+    o.prime = textArg('prime', raw.prime ?? '', argError);
+    o.seed = raw.seed === undefined ? undefined : intIn('seed', raw.seed, 0, 2 ** 32 - 1);
+    return Object.freeze(o);
   }
 
   *#generate(o) {
@@ -617,7 +729,7 @@ export class CharModel {
     net.resetState('predict');
     let { ids } = this.#encode(o.prime);
     if (ids.length === 0) ids = Int32Array.of(this.#startId());
-    let logits = net.predict(ids, { batch: 1, steps: ids.length, lastOnly: true });
+    let logits = this.#readPrime(ids);
     const next = new Int32Array(1);
     for (let n = 0; n < o.length; n++) {
       let id;
@@ -640,6 +752,28 @@ export class CharModel {
     }
   }
 
+  // The prime through the predict state in pieces, the logits after its last character. A piece
+  // is as long as a workspace of PRIME_WORKSPACE_FLOATS allows (the C workspace holds, per step,
+  // every layer's gates and states and the head's outputs), so any prime fits in memory; the
+  // state carries from piece to piece exactly as within one call.
+  #readPrime(ids) {
+    const { cell, layers: L, hidden: H } = this.#config;
+    // per layer: the gate activations (and for a cell with two biases, GRU, its h Wh + bh too),
+    // the hidden state and at most a cell state; then the head's logits and the token
+    const { gates: G, biases } = CELL[cell];
+    const perStep = L * (biases * G * H + 2 * H) + this.#vocab.length + 1;
+    const piece = Math.min(ids.length, MAX_PRIME_CHUNK, Math.max(1, Math.floor(PRIME_WORKSPACE_FLOATS / perStep)));
+    const x = new Int32Array(piece);
+    let logits;
+    for (let at = 0; at < ids.length; at += piece) {
+      const k = Math.min(piece, ids.length - at);
+      const xs = k === piece ? x : x.subarray(0, k);
+      xs.set(ids.subarray(at, at + k));
+      logits = this.#net.predict(xs, { batch: 1, steps: k, lastOnly: true });
+    }
+    return logits;
+  }
+
   // The predict state passes to `owner` (a stream, or null for evaluation); the stream holding it
   // keeps a copy to resume from.
   #claimPredict(owner) {
@@ -649,9 +783,9 @@ export class CharModel {
 
   // The start symbol when there is no (known) prime: a newline, else a space, else id 0.
   #startId() {
-    for (const ch of ['\n', ' ']) {
-      const id = this.#index.get(ch.codePointAt(0));
-      if (id !== undefined) return id;
+    for (const cp of [0x0a, 0x20]) {
+      const id = this.#index.get(cp);
+      if (id >= 0) return id;
     }
     return 0;
   }
@@ -663,15 +797,24 @@ export class CharModel {
    * the `unknown` policy): values (T, C, H) for one layer (default the top one), where channels
    * are LSTM i f g o c h, GRU r z n h, RNN h. get(step, channel) is the H values at one step.
    */
-  inspect(text, options = {}) {
+  inspect(text, options) {
     this.#live('inspect');
-    checkKeys('inspect options', options, ['layer'], argError);
-    if (typeof text !== 'string') throw argError(`text: expected a string, got ${describe(text)}`);
-    checkWellFormed('text', text, argError);
-    const { ids, chars } = this.#encode(text, true);
-    if (ids.length === 0) throw argError('inspect: text has no known characters');
+    const o = readOptionsOnce('inspect options', options, ['layer'], argError);
+    textArg('text', text, argError);
+    const chars = [], known = [];
+    for (const ch of text) { // inspected texts are short: the characters are returned anyway
+      let id = this.#index.get(ch.codePointAt(0));
+      if (id < 0) {
+        if (this.#unknownId < 0) continue;
+        id = this.#unknownId;
+      }
+      known.push(id);
+      chars.push(ch);
+    }
+    const ids = Int32Array.from(known);
+    if (ids.length === 0) throw argError('inspect: text has no known characters', 'text');
     const L = this.#config.layers;
-    const layer = int('layer', options.layer ?? L - 1, 0, L - 1, argError);
+    const layer = intIn('layer', o.layer ?? L - 1, 0, L - 1);
     const r = this.#net.inspect(ids, { batch: 1, steps: ids.length });
     const T = ids.length, C = r.channels.length, H = r.hidden, size = T * C * H;
     const values = r.data.slice(layer * size, (layer + 1) * size); // (T, B = 1, C, H)
@@ -680,9 +823,9 @@ export class CharModel {
       chars, channels, layer, layers: L, hidden: H, steps: T, values,
       get(step, channel) {
         const c = typeof channel === 'string' ? channels.indexOf(channel) : channel;
-        int('step', step, 0, T - 1, argError);
+        intIn('step', step, 0, T - 1);
         if (!Number.isInteger(c) || c < 0 || c >= C) {
-          throw argError(`channel: expected one of ${channels.join(', ')} or an index < ${C}, got ${describe(channel)}`);
+          throw argError(`channel: expected one of ${channels.join(', ')} or an index < ${C}, got ${describe(channel)}`, 'channel');
         }
         return values.subarray((step * C + c) * H, (step * C + c + 1) * H);
       },
@@ -698,24 +841,27 @@ export class CharModel {
    */
   save(options) {
     this.#live('save');
-    const { includeText = false } = options === undefined ? {} : checkKeys('save options', options, ['includeText'], argError);
-    if (typeof includeText !== 'boolean') throw argError(`includeText: expected true or false, got ${describe(includeText)}`);
-    const char = {
-      version: META_VERSION, config: { ...this.#config }, vocab: this.#vocab, unknownId: this.#unknownId,
-      unknownAdded: this.#unknownAdded, fingerprint: this.#fingerprint, corpus: this.#corpus,
-      step: this.#step, epoch: this.#epoch, chunk: this.#chunk, sampler: this.#rng.state,
-    };
-    if (includeText) {
-      if (this.#text === null) throw argError('save: includeText, but this model was loaded without its training text');
-      char.text = this.#text;
-    }
-    return this.#net.save({ meta: { char }, [KIND]: 'char' });
+    const o = readOptionsOnce('save options', options, ['includeText'], argError);
+    const includeText = bool('includeText', o.includeText, false);
+    if (includeText && !this.#data) throw argError('save: includeText, but this model was loaded without its training text', 'includeText');
+    const meta = charMeta({
+      config: this.#currentConfig(), vocab: this.#vocab, vocabFrom: this.#vocabFrom, unknownId: this.#unknownId,
+      unknownAdded: this.#unknownAdded, fingerprint: this.#fingerprint, corpus: this.#corpus, step: this.#step,
+      epoch: this.#epoch, chunk: this.#chunk, sampler: this.#rng.state,
+    }, includeText ? this.#text ?? decodeIds(this.#data.ids, this.#codePoints) : undefined);
+    return this.#net.save({ meta, [KIND]: 'char' });
+  }
+
+  [DRAW_SEED]() {
+    this.#live('stream');
+    return this.#rng.next();
   }
 
   /** Frees the Network; later calls throw LstmError 'disposed'. */
   dispose() {
     this.#net.dispose();
     this.#data = null;
+    this.#text = null;
   }
 
   // ---- internals
@@ -731,37 +877,17 @@ export class CharModel {
     }
   }
 
-  // {ids, skipped[, chars]}: the code points of text as ids under the unknown policy.
-  #encode(text, withChars = false) {
-    const out = [], chars = withChars ? [] : null;
-    let skipped = 0;
-    for (const ch of text) {
-      let id = this.#index.get(ch.codePointAt(0));
-      if (id === undefined) {
-        if (this.#unknownId < 0) { skipped++; continue; }
-        id = this.#unknownId;
-      }
-      out.push(id);
-      chars?.push(ch);
-    }
-    return { ids: Int32Array.from(out), skipped, chars };
-  }
-
-  #dataOrNull() {
-    if (this.#data) return this.#data;
-    if (this.#text === null && this.#corpus) this.#text = defaultCorpus(this.#corpus);
-    if (this.#text === null) return null;
-    this.#data = splitData(encodeAll(this.#text, this.#index), this.#config, 'CharModel');
-    return this.#data;
+  // {ids, skipped}: the code points of a well-formed text as ids under the unknown policy.
+  #encode(text) {
+    return encodeText(text, this.#index, this.#unknownId, this.#vocab.length);
   }
 
   #dataOrThrow(what) {
-    const d = this.#dataOrNull();
-    if (!d) {
+    if (!this.#data) {
       throw argError(`${what}: this model was loaded without its training text: pass it to ` +
-        'CharModel.load(bytes, {text}) (or save with {includeText: true})');
+        'CharModel.load(bytes, {text}) (or save with {includeText: true})', 'text');
     }
-    return d;
+    return this.#data;
   }
 }
 
@@ -774,23 +900,69 @@ function nll(logits, at, V, target) {
   return Math.log(sum) + max - logits[at + target];
 }
 
-// Every code point of a training text as an id (all are in the vocabulary).
-function encodeAll(text, index) {
-  const ids = new Int32Array(text.length); // ≥ the number of code points
-  let n = 0;
-  for (const ch of text) ids[n++] = index.get(ch.codePointAt(0));
-  return ids.slice(0, n);
+
+const now = () => (typeof performance !== 'undefined' ? performance.now() : Date.now());
+
+/** create's options without the keys that are undefined (so that they do not hide a sized key). */
+function definedKeys(o) {
+  return Object.fromEntries(Object.entries(o).filter(([k, v]) => v !== undefined && k !== 'minutes'));
 }
 
-// char-rnn's split: the last ⌊N·valFraction⌋ characters are validation; the train part is cut into
-// B streams of S = ⌊(nTrain − 1) / (B·T)⌋·T characters (targets are the next character).
-function splitData(ids, { batch: B, seqLength: T, valFraction }, what) {
-  const N = ids.length;
-  const nVal = Math.floor(N * valFraction), nTrain = N - nVal;
-  const chunks = Math.floor((nTrain - 1) / (B * T));
-  if (chunks < 1) {
-    throw configError(`${what}: the training part of the text has ${nTrain} characters (of ${N}); ` +
-      `batch × seqLength + 1 = ${B * T + 1} are needed: use a longer text or a smaller batch or seqLength`);
+/** The config keys create's `minutes` picks (charconfig.js BUDGET_SIZES) for the threads the
+ *  network will get: `threads` as given, 'auto' as the cores it would use here, else 1. */
+async function sizedFor(o) {
+  const minutes = numIn('minutes', o.minutes, 0, 1e9, { openLo: true, makeError: configError });
+  let threads = 1;
+  if (Number.isInteger(o.threads)) threads = o.threads;
+  else if (o.threads === 'auto' && !threadsUnavailable()) threads = Math.min(await coreCount(), AUTO_THREADS_CAP);
+  return configForBudget(minutes, threads);
+}
+
+const TRAIN_KEYS = ['steps', 'epochs', 'minutes', 'evalEvery', 'onProgress', 'signal', 'yieldEvery', 'schedule'];
+
+/**
+ * train's 'auto' schedule, its default for a budget of minutes: a linear warm-up over the first
+ * AUTO.warmup of the budget, then a cosine from the model's learning rate down to AUTO.min of it at
+ * the end of the budget. The budget's fraction is the elapsed time for minutes (so the rate of a
+ * step depends on the machine's speed, as the number of steps in a time budget does) and the
+ * call's steps for steps and epochs. bench/quality.mjs chose it (bench/README.md).
+ */
+const AUTO = Object.freeze({ warmup: 0.03, min: 0.05 });
+function autoRate(base, done) {
+  if (done < AUTO.warmup) return base * Math.max(0.02, done / AUTO.warmup);
+  const p = Math.min(1, (done - AUTO.warmup) / (1 - AUTO.warmup));
+  return base * (AUTO.min + (1 - AUTO.min) * 0.5 * (1 + Math.cos(Math.PI * p)));
+}
+
+/**
+ * train's `schedule` as a function (i, epoch, base) → rate of the call's step i, or AUTO: the schedules of
+ * Network#fit (js/fit.js: 'step', 'exp', 'cosine' or a function). A cosine without `total` spans
+ * the budget, which must then be known in steps (steps or epochs; with minutes give `total`,
+ * since a schedule over time would make the steps depend on the machine's speed).
+ */
+function readTrainSchedule(s, total, budget) {
+  if (s === undefined || s === null || typeof s === 'function') return s ?? null;
+  if (s === 'auto') {
+    if (budget !== 'minutes' && !Number.isFinite(total)) {
+      throw argError("schedule: 'auto' spans the budget, and steps: Infinity has no end: give a number of steps, epochs or minutes", 'schedule');
+    }
+    return AUTO;
   }
-  return { ids, nTrain, nVal, S: chunks * T, chunks };
+  if (!isPlainObject(s)) throw argError(`schedule: expected an object or a function, got ${describe(s)}`, 'schedule');
+  const o = { ...readOptions('schedule', s, ['type', 'every', 'factor', 'gamma', 'total', 'warmup', 'min']) };
+  if (o.type === 'cosine' && o.total === undefined) {
+    if (!Number.isFinite(total)) {
+      throw argError("schedule: a cosine schedule over a budget of minutes (or of steps: Infinity) needs its `total` steps: the number of steps in a time budget depends on the machine's speed", 'schedule');
+    }
+    o.total = Math.min(total, 2 ** 31 - 1);
+  }
+  return scheduleFunction('schedule', o);
+}
+
+function trainAborted(signal, history, elapsed) {
+  history.stopped = 'aborted';
+  history.elapsed = elapsed;
+  const err = new LstmError('aborted', 'train: aborted by its signal; the model keeps the steps it completed', { cause: signal.reason });
+  err.history = history;
+  return err;
 }

@@ -46,6 +46,26 @@ test('filterDistribution: top-k keeps the k most probable, top-p the smallest se
   assert.deepEqual(p, [0.1, 0.5, 0.05, 0.2, 0.15], 'the input is not modified');
 });
 
+test('filterDistribution: typed arrays as arrays; bad probabilities or options are LstmError naming them', () => {
+  assert.ok(close(filterDistribution(Float32Array.of(1, 3, 3, 1), { topP: 0.4 }), [0, 0.5, 0.5, 0]));
+  const bad = (probs, options, argument, pattern) => assert.throws(() => filterDistribution(probs, options), (e) => {
+    assert.ok(e instanceof LstmError, String(e));
+    assert.equal(e.code, 'arg', e.message);
+    assert.equal(e.argument, argument, e.message);
+    assert.match(e.message, pattern);
+    return true;
+  });
+  bad([0.5, NaN], undefined, 'probs', /finite numbers ≥ 0, got number NaN at index 1/);
+  bad([0.5, -0.1], undefined, 'probs', /got number -0\.1 at index 1/);
+  bad([0.5, '0.5'], undefined, 'probs', /got string '0\.5' at index 1/);
+  bad([0, 0], undefined, 'probs', /positive total, got 0/);
+  bad('0.5', undefined, 'probs', /expected an array or typed array of numbers, got string/);
+  bad([1], { topK: -1 }, 'topK', /integer in \[0, 2147483647\], got number -1/);
+  bad([1], { topP: 0 }, 'topP', /\(0, 1\], got number 0/);
+  bad([1], { topk: 2 }, 'options', /unknown key 'topk'/);
+  bad([1], null, 'options', /^filterDistribution options: expected an object, got null$/);
+});
+
 test('temperature → 0, temperature 0 and top-k 1 equal greedy; greedy is deterministic', async () => {
   const m = await model();
   const prime = 'The cat';
@@ -119,6 +139,45 @@ test('streaming is O(1) per character: one predict call of one step each, after 
   assert.deepEqual(calls[0], [7, 1, 7, true], 'the prime in one call');
   assert.equal(calls.length, 50, 'no call after the last character');
   assert.ok(calls.slice(1).every((c) => c[0] === 1 && c[1] === 1 && c[2] === 1 && c[3] === true));
+});
+
+test('a long prime is read in pieces through the predict state: the same as one predict call', async () => {
+  // 2000 symbols: the head's outputs are 2000 floats per step, so a piece is ~2000 steps
+  let alphabet = '';
+  for (let i = 0; i < 2000; i++) alphabet += String.fromCodePoint(0x4e00 + i);
+  const m = await CharModel.create({ text: alphabet.repeat(3), hidden: 16, layers: 1, batch: 4, seqLength: 16, seed: 2 });
+  m.trainSteps(2);
+  const net = m.network;
+  const prime = [...alphabet.repeat(5)].reverse().join(''); // 10 000 characters
+  // the reference: the whole prime in one call, then greedy steps, written out on the Network
+  net.resetState('predict');
+  let logits = net.predict(Int32Array.from([...prime].map((ch) => m.vocab.indexOf(ch))), { batch: 1, lastOnly: true });
+  let expected = '';
+  for (let n = 0; n < 20; n++) {
+    const id = logits.indexOf(Math.max(...logits));
+    expected += m.vocab[id];
+    logits = net.predict([id], { batch: 1, lastOnly: true });
+  }
+  const calls = [];
+  const predict = net.predict;
+  net.predict = function (x, o) { calls.push(o.steps); return predict.call(this, x, o); };
+  let got;
+  try {
+    got = m.sample({ prime, length: 20, greedy: true });
+  } finally {
+    delete net.predict;
+  }
+  assert.equal(got, expected, 'pieces give the same state as one call');
+  const pieces = calls.slice(0, calls.length - 19);
+  assert.ok(pieces.length >= 3, `the prime in ${pieces.length} pieces (${pieces.join(', ')})`);
+  assert.equal(pieces.reduce((a, b) => a + b), 10_000);
+  // 150k characters: one call would need a workspace of 150k × 2000 outputs (> 1 GB: 'nomem'
+  // before), where evaluate() of the same text always read it in pieces
+  const long = alphabet.repeat(75);
+  const s = m.sample({ prime: long, length: 5, seed: 1 });
+  assert.equal([...s].length, 5);
+  assert.equal(m.sample({ prime: long, length: 5, seed: 1 }), s);
+  m.dispose();
 });
 
 test('streams, sample() and evaluate() interleaved do not disturb each other', async () => {
