@@ -4,16 +4,33 @@
 //   wasm-lstm train [file] [options]      train (no file: the built-in corpus), save model.bin
 //   wasm-lstm sample model.bin [options]  stream generated text to stdout
 //   wasm-lstm eval model.bin file         loss and bits per character on a text
+//   wasm-lstm convert IN OUT              a model between formats (bin/convert.js)
+//   wasm-lstm inspect FILE                what a model file holds (bin/inspect.js)
 //
 // Errors are one line on stderr and a non-zero exit: 2 for usage (bad flags, missing arguments),
-// 1 for everything else (unreadable files, not a model file), 130 when training was interrupted
-// (after saving). WASM_LSTM_DEBUG=1 prints stack traces.
+// 1 for everything else (unreadable files, not a model file, a model that could not be saved),
+// 130 when training was interrupted (after saving). WASM_LSTM_DEBUG=1 prints stack traces.
+// Errors of the library are told apart by LstmError's `code` and `argument`, never by message.
+// Only the package's public entry point is imported; the cell names and the limits are the
+// package's (abi: the C build's; CharModel.limits), never a list of our own.
 
-import { parseArgs } from 'node:util';
-import { readFileSync, writeFileSync, renameSync, statSync, accessSync, constants } from 'node:fs';
-import { basename, dirname } from 'node:path';
-import { CharModel } from '../js/charmodel.js';
-import { LstmError } from '../js/errors.js';
+import {
+  readFileSync, statSync, lstatSync, accessSync, constants, openSync, writeSync, fsyncSync, closeSync,
+  renameSync, unlinkSync,
+} from 'node:fs';
+import { basename, dirname, extname } from 'node:path';
+import { CharModel, LstmError, abi } from '../js/index.js';
+import { convertCommand } from './convert.js';
+import { inspectCommand } from './inspect.js';
+
+/** 'a, b or c' */
+const either = (words) => (words.length < 2 ? words.join('') : `${words.slice(0, -1).join(', ')} or ${words.at(-1)}`);
+const LIMITS = CharModel.limits; // hidden and layers are abi.limits'; seqLength and batch CharModel's own
+
+// Commands that live in their own modules: {name, help, positionals, options, run(args, {usage})}.
+const MODULES = [convertCommand, inspectCommand];
+
+const VERSION = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
 
 const HELP = {
   main: `wasm-lstm — character-level LSTM/GRU/RNN language models in WebAssembly
@@ -22,6 +39,9 @@ Usage:
   wasm-lstm train [file] [options]      train a model (no file: the built-in corpus)
   wasm-lstm sample model.bin [options]  generate text from a saved model
   wasm-lstm eval model.bin file         validation loss and bits per character
+  wasm-lstm convert IN OUT [options]    convert a model: .bin, .pt, .safetensors, .onnx, model.json
+  wasm-lstm inspect FILE                what a model file holds, in any of those formats
+  wasm-lstm --version                   the version
 
 Run 'wasm-lstm <command> --help' for a command's options.`,
 
@@ -32,9 +52,9 @@ corpus with long-range agreement) and saves it. The last 5% of the text is held 
 validation. Ctrl-C stops training and saves the model first.
 
 Model:
-  --cell lstm|gru|rnn     cell type (default lstm)
-  --hidden N              units per layer (default 128)
-  --layers N              layers, 1-4 (default 2)
+${`  --cell ${abi.cells.join('|')}`.padEnd(26)}cell type (default lstm)
+  --hidden N              units per layer, 1-${abi.limits.hidden} (default 128)
+  --layers N              layers, 1-${abi.limits.layers} (default 2)
   --dropout P             dropout between layers while training, 0 <= P < 1 (default 0)
   --seed N                seed of the initialisation, dropout and sampling (default 1)
 Training:
@@ -49,11 +69,20 @@ Training:
   --minutes M             train for M minutes instead of a number of steps
   --resume model.bin      continue training a saved model (on the same text) exactly
 Output:
-  --out FILE              where to save (default model.bin)
+  --out FILE              where to save (default model.bin): a new path or a regular file
+                          (not a directory, device, FIFO or symbolic link); written to a
+                          temporary file first, then renamed
+  --checkpoint-every N    every N steps, also save a checkpoint next to --out named after the
+                          step and the validation loss: model_step1200_val1.823.bin (without a
+                          validation part: model_step1200.bin). If the final save fails, the
+                          last checkpoint is kept and named
   --eval-every N          steps between validation evaluations (default 100)
-  --sample-every N        steps between samples, 0 = never (default 500)
-  --include-text          store the training text in the model file
-  -h, --help              this help`,
+  --sample-every N        steps between samples, 0 = never (default 500); the first sample
+                          comes at the first evaluation when that is sooner
+  --include-text          store the training text in the model file (and checkpoints)
+  -h, --help              this help
+
+Integers are decimal digits (1000, not 1e3 or 0x3e8); numbers are decimals (0.002 or 2e-3).`,
 
   sample: `Usage: wasm-lstm sample model.bin [options]
 
@@ -81,51 +110,85 @@ UTF-8 text file. When the file is the model's training text, only its validation
 class UsageError extends Error {}
 
 // ---- argument parsing
+//
+// `--name value` or `--name=value` for the string options, `--name` for the boolean ones, `-h`
+// for help, `--` ends the options. A value that starts with '-' must be written --name=VALUE, so
+// that a forgotten value never swallows the next option. Unknown options get a suggestion: the
+// option a single-dash spelling means (`-steps`, as char-rnn is run), a close spelling (edit
+// distance), or char-rnn's name for it (`-rnn_size` → --hidden).
 
 const COMMANDS = {
   train: {
     positionals: [0, 1],
     options: {
-      cell: { type: 'string' }, hidden: { type: 'string' }, layers: { type: 'string' },
-      dropout: { type: 'string' }, seed: { type: 'string' }, seq: { type: 'string' },
-      batch: { type: 'string' }, lr: { type: 'string' }, 'lr-decay': { type: 'string' },
-      'lr-every': { type: 'string' }, clip: { type: 'string' }, val: { type: 'string' },
-      steps: { type: 'string' }, minutes: { type: 'string' }, resume: { type: 'string' },
-      out: { type: 'string' }, 'eval-every': { type: 'string' }, 'sample-every': { type: 'string' },
-      'include-text': { type: 'boolean' },
+      cell: 'string', hidden: 'string', layers: 'string', dropout: 'string', seed: 'string', seq: 'string',
+      batch: 'string', lr: 'string', 'lr-decay': 'string', 'lr-every': 'string', clip: 'string', val: 'string',
+      steps: 'string', minutes: 'string', resume: 'string', out: 'string', 'checkpoint-every': 'string',
+      'eval-every': 'string', 'sample-every': 'string', 'include-text': 'boolean',
     },
   },
   sample: {
     positionals: [1, 1],
     options: {
-      prime: { type: 'string' }, length: { type: 'string' }, temperature: { type: 'string' },
-      'top-k': { type: 'string' }, 'top-p': { type: 'string' }, greedy: { type: 'boolean' },
-      seed: { type: 'string' },
+      prime: 'string', length: 'string', temperature: 'string', 'top-k': 'string', 'top-p': 'string',
+      greedy: 'boolean', seed: 'string',
     },
   },
-  eval: { positionals: [2, 2], options: { all: { type: 'boolean' } } },
+  eval: { positionals: [2, 2], options: { all: 'boolean' } },
+};
+for (const m of MODULES) {
+  HELP[m.name] = m.help;
+  COMMANDS[m.name] = { positionals: m.positionals, options: m.options };
+}
+
+// char-rnn's flag names (for suggestions only)
+const CHAR_RNN = {
+  rnn_size: 'hidden', num_layers: 'layers', model: 'cell', seq_length: 'seq', batch_size: 'batch',
+  learning_rate: 'lr', learning_rate_decay: 'lr-decay', learning_rate_decay_after: 'lr-every',
+  grad_clip: 'clip', val_frac: 'val', max_epochs: 'steps', eval_val_every: 'checkpoint-every',
+  checkpoint_dir: 'out', init_from: 'resume', primetext: 'prime', sample: 'greedy', data_dir: null,
 };
 
 function parse(command, args) {
-  const spec = COMMANDS[command];
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args, strict: true, allowPositionals: true,
-      options: { ...spec.options, help: { type: 'boolean', short: 'h' } },
-    });
-  } catch (err) {
-    const ambiguous = /^Option '(--[\w-]+)' argument is ambiguous/.exec(err.message);
-    if (ambiguous) { // `--lr -1`: parseArgs reads -1 as an option
-      const o = ambiguous[1];
-      throw new UsageError(`${o}: a value that starts with '-' must be written ${o}=VALUE`);
+  const spec = { ...COMMANDS[command].options, help: 'boolean' };
+  const values = {}, positionals = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === '--') {
+      positionals.push(...args.slice(i + 1));
+      break;
     }
-    const msg = err.message.split('\n')[0].replace(/\. To specify a positional.*$/, '').replace(/\.$/, '');
-    throw new UsageError(`${command}: ${msg} (see 'wasm-lstm ${command} --help')`);
+    if (a === '-h') {
+      values.help = true;
+    } else if (a.startsWith('--')) {
+      const eq = a.indexOf('=');
+      const name = a.slice(2, eq < 0 ? undefined : eq);
+      const type = Object.hasOwn(spec, name) ? spec[name] : undefined;
+      if (!type) throw unknownOption(command, eq < 0 ? a : a.slice(0, eq), name);
+      if (type === 'boolean') {
+        if (eq >= 0) throw new UsageError(`--${name}: takes no value, got '${a.slice(eq + 1)}'`);
+        values[name] = true;
+      } else if (eq >= 0) {
+        values[name] = a.slice(eq + 1);
+      } else {
+        const next = args[i + 1];
+        if (next === undefined || next.startsWith('--') || next === '-h') {
+          throw new UsageError(`--${name}: expected a value, got ${next === undefined ? 'none' : `the option '${next}'`} (write --${name} VALUE)`);
+        }
+        if (next.startsWith('-') && next !== '-') {
+          throw new UsageError(`--${name}: a value that starts with '-' must be written --${name}=VALUE`);
+        }
+        values[name] = next;
+        i++;
+      }
+    } else if (a.startsWith('-') && a !== '-') {
+      throw unknownOption(command, a.split('=')[0], a.slice(1).split('=')[0]);
+    } else {
+      positionals.push(a);
+    }
   }
-  const { values, positionals } = parsed;
   if (values.help) return { help: true };
-  const [lo, hi] = spec.positionals;
+  const [lo, hi] = COMMANDS[command].positionals;
   if (positionals.length < lo || positionals.length > hi) {
     const want = `${lo === hi ? '' : 'at most '}${hi} file argument${hi > 1 ? 's' : ''}`;
     throw new UsageError(`${command}: expected ${want}, got ${positionals.length}` +
@@ -134,13 +197,68 @@ function parse(command, args) {
   return { values, positionals };
 }
 
-// Numeric flags: the whole string must be a number in range.
+function unknownOption(command, written, name) {
+  const known = [...Object.keys(COMMANDS[command].options), 'help'];
+  const suggestion = suggest(name, known, written.startsWith('--'));
+  let hint = suggestion ? `: did you mean '--${suggestion}'?` : '';
+  if (!suggestion) {
+    const other = Object.keys(COMMANDS).find((c) => c !== command && Object.hasOwn(COMMANDS[c].options, name));
+    if (other) hint = ` (it is an option of 'wasm-lstm ${other}')`;
+  }
+  return new UsageError(`${command}: unknown option '${written}'${hint} (see 'wasm-lstm ${command} --help')`);
+}
+
+// The known option a mistyped name most likely means, or null: the same name after one dash or
+// with '_' for '-', char-rnn's name for it, the one option it is a prefix of, or the nearest by
+// edit distance (at most 1, or 2 for names of 6 letters or more).
+function suggest(name, known, doubleDash) {
+  const lower = name.toLowerCase(), dashed = lower.replaceAll('_', '-');
+  if (!doubleDash && known.includes(lower)) return lower;
+  if (known.includes(dashed)) return dashed;
+  if (Object.hasOwn(CHAR_RNN, lower) && known.includes(CHAR_RNN[lower])) return CHAR_RNN[lower];
+  if (dashed.length >= 3) {
+    const prefixed = known.filter((k) => k.startsWith(dashed));
+    if (prefixed.length === 1) return prefixed[0];
+  }
+  let best = null, bestDistance = dashed.length >= 6 ? 3 : 2;
+  for (const k of known) {
+    const d = editDistance(dashed, k);
+    if (d < bestDistance) {
+      best = k;
+      bestDistance = d;
+    }
+  }
+  return best;
+}
+
+// Optimal string alignment distance: insertions, deletions, substitutions and swaps of two
+// neighbours ('stpes' → 'steps' is 1) each cost 1.
+function editDistance(a, b) {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0][j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+    }
+  }
+  return d[a.length][b.length];
+}
+
+// Numbers: the whole string, strictly. Integers are decimal digits ('1e3', '0x10', ' 5', '5.0',
+// '+5' and '' are refused: Number() would take them all); other numbers are decimals with an
+// optional exponent ('0.002', '2e-3', not 'Infinity' or '0x1p3').
+const INTEGER = /^[0-9]+$/;
+const DECIMAL = /^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$/;
+
 function intFlag(values, name, lo, hi) {
   const s = values[name];
   if (s === undefined) return undefined;
-  const v = Number(s);
-  if (s.trim() === '' || !Number.isInteger(v) || v < lo || v > hi) {
-    throw new UsageError(`--${name}: expected an integer in [${lo}, ${hi}], got '${s}'`);
+  const v = INTEGER.test(s) ? Number(s) : NaN;
+  if (!(v >= lo && v <= hi)) {
+    const meant = !INTEGER.test(s) && s.trim() !== '' && Number.isInteger(Number(s)) ? ` (integers are decimal digits: ${Number(s)})` : '';
+    throw new UsageError(`--${name}: expected an integer in [${lo}, ${hi}], got '${s}'${meant}`);
   }
   return v;
 }
@@ -148,31 +266,35 @@ function intFlag(values, name, lo, hi) {
 function numFlag(values, name, lo, hi, openLo = false) {
   const s = values[name];
   if (s === undefined) return undefined;
-  const v = Number(s);
-  if (s.trim() === '' || !Number.isFinite(v) || (openLo ? v <= lo : v < lo) || v > hi) {
+  const v = DECIMAL.test(s) ? Number(s) : NaN;
+  if (!Number.isFinite(v) || (openLo ? v <= lo : v < lo) || v > hi) {
     throw new UsageError(`--${name}: expected a number in ${openLo ? '(' : '['}${lo}, ${hi}], got '${s}'`);
   }
   return v;
 }
 
-function readText(file) {
-  let bytes;
-  try {
-    if (statSync(file).isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
-    bytes = readFileSync(file);
-  } catch (err) {
-    throw new Error(`cannot read '${file}': ${err.code === 'ENOENT' ? 'no such file' : err.code === 'EISDIR' ? 'is a directory' : err.message}`);
-  }
-  return new TextDecoder('utf-8').decode(bytes); // invalid bytes become U+FFFD
+// ---- files
+
+function cannotRead(file, err) {
+  const why = err.code === 'ENOENT' ? 'no such file' : err.code === 'EISDIR' ? 'is a directory' : err.message;
+  return new Error(`cannot read '${file}': ${why}`);
 }
 
-function readBytes(file) {
+function readBytes(file, encoding) {
   try {
     if (statSync(file).isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
-    return readFileSync(file);
+    return readFileSync(file, encoding);
   } catch (err) {
-    throw new Error(`cannot read '${file}': ${err.code === 'ENOENT' ? 'no such file' : err.code === 'EISDIR' ? 'is a directory' : err.message}`);
+    throw cannotRead(file, err);
   }
+}
+
+// A UTF-8 file as a string: invalid bytes become U+FFFD and a byte-order mark is dropped, as
+// TextDecoder does. Node decodes it without a Buffer the script would hold (20 MB less for a 20 MB
+// file), and once a CharModel has the ids the string is dropped too.
+function readText(file) {
+  const text = readBytes(file, 'utf8');
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
 
 async function loadModel(file, options) {
@@ -185,6 +307,72 @@ async function loadModel(file, options) {
     }
     throw err;
   }
+}
+
+function kindOf(st) {
+  if (st.isDirectory()) return 'a directory';
+  if (st.isSymbolicLink()) return 'a symbolic link';
+  if (st.isCharacterDevice()) return 'a character device';
+  if (st.isBlockDevice()) return 'a block device';
+  if (st.isFIFO()) return 'a FIFO (named pipe)';
+  if (st.isSocket()) return 'a socket';
+  return 'not a regular file';
+}
+
+// A model is written only to a new path or over a regular file: the rename that replaces the
+// file atomically replaces whatever is at the path, and a device (/dev/null, /dev/full), a FIFO,
+// a socket or a directory is not a model file. A symbolic link is refused too: rename would
+// replace the link itself, and writing through it would go wherever it points (give the real
+// path instead). Checked before training and again before each write.
+function checkOut(out) {
+  let st = null;
+  try {
+    st = lstatSync(out);
+  } catch (err) {
+    if (err.code !== 'ENOENT') throw new Error(`cannot write '${out}': ${err.message}`);
+  }
+  if (st && !st.isFile()) throw new Error(`cannot write '${out}': it is ${kindOf(st)}, not a regular file`);
+  const dir = dirname(out);
+  let d;
+  try {
+    d = statSync(dir);
+  } catch {
+    throw new Error(`cannot write '${out}': no such directory '${dir}'`);
+  }
+  if (!d.isDirectory()) throw new Error(`cannot write '${out}': '${dir}' is not a directory`);
+  try {
+    accessSync(dir, constants.W_OK);
+  } catch {
+    throw new Error(`cannot write '${out}': directory '${dir}' is not writable`);
+  }
+}
+
+// Writes bytes to `path` atomically: a new temporary file next to it (O_EXCL: never through an
+// existing file or link), flushed to disk, then renamed over the path. On failure the path is
+// as it was and the temporary file is gone.
+let temporaries = 0;
+function writeAtomically(path, bytes) {
+  checkOut(path);
+  const tmp = `${path}.tmp-${process.pid}-${temporaries++}`;
+  let fd = null;
+  try {
+    fd = openSync(tmp, 'wx', 0o644);
+    for (let at = 0; at < bytes.length;) at += writeSync(fd, bytes, at, bytes.length - at);
+    fsyncSync(fd);
+    closeSync(fd);
+    fd = null;
+    renameSync(tmp, path);
+  } catch (err) {
+    if (fd !== null) closeSync(fd);
+    try { unlinkSync(tmp); } catch { /* not created */ }
+    throw new Error(`cannot write '${path}': ${err.code === 'ENOENT' ? 'no such directory' : err.code === 'ENOSPC' ? 'no space left on the device' : err.message}`);
+  }
+}
+
+/** model_step1200_val1.823.bin next to model.bin (model_step1200.bin without a validation loss). */
+function checkpointPath(out, step, val) {
+  const ext = extname(out), stem = out.slice(0, out.length - ext.length);
+  return `${stem}_step${step}${val === undefined ? '' : `_val${val.toFixed(3)}`}${ext}`;
 }
 
 // ---- formatting
@@ -201,90 +389,106 @@ function fmtTime(s) {
   return `${Math.floor(s / 3600)}h${String(Math.floor(s / 60) % 60).padStart(2, '0')}m`;
 }
 
-function saveModel(model, out, includeText) {
-  const bytes = model.save({ includeText });
-  const tmp = `${out}.tmp-${process.pid}`;
-  try {
-    writeFileSync(tmp, bytes);
-    renameSync(tmp, out);
-  } catch (err) {
-    throw new Error(`cannot write '${out}': ${err.code === 'ENOENT' ? 'no such directory' : err.message}`);
+// The progress bar, fitted to a terminal of `columns`: one column is left free (a line that
+// fills the last column wraps on many terminals, and '\r' then rewrites only its second row,
+// leaving stale lines). As the width shrinks the bar narrows, then the bar, the rate, the ETA,
+// the validation loss and the train loss go, in that order; the step always stays.
+function progressLine(fields, frac, columns) {
+  const max = Math.max(8, (columns || 80) - 1);
+  const f = { ...fields };
+  let barWidth = 20;
+  const render = () => {
+    const bar = barWidth ? ` [${'#'.repeat(Math.round(frac * barWidth))}${'.'.repeat(barWidth - Math.round(frac * barWidth))}]` : '';
+    return `${f.step}${bar}${[f.loss, f.val, f.rate, f.eta].filter(Boolean).map((x) => `  ${x}`).join('')}`;
+  };
+  let line = render();
+  if (line.length > max) {
+    barWidth = Math.max(8, barWidth - (line.length - max));
+    line = render();
   }
-  return bytes.length;
+  for (const drop of ['bar', 'rate', 'eta', 'val', 'loss']) {
+    if (line.length <= max) break;
+    if (drop === 'bar') barWidth = 0;
+    else f[drop] = null;
+    line = render();
+  }
+  return line.slice(0, max);
 }
 
-// Fails early when `out` cannot be written: its directory is missing or not writable, or it is a
-// directory. Nothing is created.
-function checkWritable(out) {
-  const dir = dirname(out);
-  let st;
-  try {
-    st = statSync(dir);
-  } catch {
-    throw new Error(`cannot write '${out}': no such directory '${dir}'`);
-  }
-  if (!st.isDirectory()) throw new Error(`cannot write '${out}': '${dir}' is not a directory`);
-  try {
-    accessSync(dir, constants.W_OK);
-  } catch {
-    throw new Error(`cannot write '${out}': directory '${dir}' is not writable`);
-  }
-  let o = null;
-  try { o = statSync(out); } catch { /* a new file */ }
-  if (o && o.isDirectory()) throw new Error(`cannot write '${out}': it is a directory`);
+// A library message without the name it starts with, where the CLI says it another way.
+function withoutPrefix(message, prefix) {
+  return message.startsWith(prefix) ? message.slice(prefix.length) : message;
 }
 
 // ---- train
 
+// `text` (the file's content) is handed to the library and not kept here: with it the CLI held
+// the text, its bytes and its ids at once (1.9 GB for a 200 MB file).
+async function createModel(v, file, text) {
+  const cell = v.cell;
+  if (cell !== undefined && !abi.cells.includes(cell)) {
+    throw new UsageError(`--cell: expected ${either(abi.cells)}, got '${cell}'`);
+  }
+  const decay = numFlag(v, 'lr-decay', 0, 1, true);
+  const options = {
+    cell, hidden: intFlag(v, 'hidden', 1, abi.limits.hidden), layers: intFlag(v, 'layers', 1, abi.limits.layers),
+    dropout: numFlag(v, 'dropout', 0, 0.99), seed: intFlag(v, 'seed', 0, 2 ** 32 - 1),
+    seqLength: intFlag(v, 'seq', 1, LIMITS.seqLength), batch: intFlag(v, 'batch', 1, LIMITS.batch),
+    learningRate: numFlag(v, 'lr', 0, 10, true), clip: numFlag(v, 'clip', 0, 1e9),
+    valFraction: numFlag(v, 'val', 0, 0.5),
+    schedule: decay === undefined ? undefined : { type: 'step', every: intFlag(v, 'lr-every', 1, 2 ** 31 - 1) ?? 1000, factor: decay },
+  };
+  for (const k of Object.keys(options)) if (options[k] === undefined) delete options[k];
+  if (v['lr-every'] !== undefined && decay === undefined) throw new UsageError('--lr-every: needs --lr-decay');
+  if (text !== undefined) options.text = text;
+  try {
+    return await CharModel.create(options);
+  } catch (err) {
+    if (!(err instanceof LstmError)) throw err;
+    if (err.code === 'config' && err.argument === 'batch') { // the text is too short for batch × seq
+      throw new UsageError(`${withoutPrefix(err.message, 'CharModel.create: ')} (--batch, --seq)`);
+    }
+    if (err.argument === 'text' && file !== undefined) { // the file's content, e.g. one distinct character
+      throw new Error(`text of '${file}': ${withoutPrefix(err.message, 'text: ')}`);
+    }
+    throw err;
+  } finally {
+    delete options.text;
+  }
+}
+
+async function resumeModel(v, file, text) {
+  const fixed = ['cell', 'hidden', 'layers', 'dropout', 'seed', 'seq', 'batch', 'lr', 'lr-decay', 'lr-every', 'clip', 'val']
+    .filter((k) => v[k] !== undefined);
+  if (fixed.length) throw new UsageError(`train: --${fixed[0]} cannot change when resuming (the model file keeps its settings)`);
+  let model;
+  try {
+    model = await loadModel(v.resume, text === undefined ? {} : { text });
+  } catch (err) {
+    if (err instanceof LstmError && err.code === 'arg' && err.argument === 'text') {
+      throw new Error(`'${file}' is not the text '${v.resume}' was trained on: ${withoutPrefix(err.message, 'text: ')}`);
+    }
+    throw err;
+  }
+  if (!model.data) throw new Error(`'${v.resume}' was trained on a text file: give that file to resume`);
+  return model;
+}
+
 async function train({ values: v, positionals }) {
   const file = positionals[0];
-  const text = file === undefined ? undefined : readText(file);
   const steps = intFlag(v, 'steps', 0, 2 ** 31 - 1);
   const minutes = numFlag(v, 'minutes', 0, 1e6, true);
   if (steps !== undefined && minutes !== undefined) throw new UsageError('train: give --steps or --minutes, not both');
   const evalEvery = intFlag(v, 'eval-every', 1, 2 ** 31 - 1) ?? 100;
   const sampleEvery = intFlag(v, 'sample-every', 0, 2 ** 31 - 1) ?? 500;
+  const checkpointEvery = intFlag(v, 'checkpoint-every', 1, 2 ** 31 - 1);
   const out = v.out ?? 'model.bin';
   const includeText = !!v['include-text'];
-  checkWritable(out); // before training, not after an hour of it
+  checkOut(out); // before training, not after an hour of it
 
-  let model;
-  if (v.resume !== undefined) {
-    const fixed = ['cell', 'hidden', 'layers', 'dropout', 'seed', 'seq', 'batch', 'lr', 'lr-decay', 'lr-every', 'clip', 'val']
-      .filter((k) => v[k] !== undefined);
-    if (fixed.length) throw new UsageError(`train: --${fixed[0]} cannot change when resuming (the model file keeps its settings)`);
-    model = await loadModel(v.resume, text === undefined ? {} : { text });
-    if (!model.data) throw new Error(`'${v.resume}' was trained on a text file: give that file to resume`);
-  } else {
-    const cell = v.cell;
-    if (cell !== undefined && !['lstm', 'gru', 'rnn'].includes(cell)) {
-      throw new UsageError(`--cell: expected lstm, gru or rnn, got '${cell}'`);
-    }
-    const decay = numFlag(v, 'lr-decay', 0, 1, true);
-    const options = {
-      cell, hidden: intFlag(v, 'hidden', 1, 4096), layers: intFlag(v, 'layers', 1, 4),
-      dropout: numFlag(v, 'dropout', 0, 0.99), seed: intFlag(v, 'seed', 0, 2 ** 32 - 1),
-      seqLength: intFlag(v, 'seq', 1, 65536), batch: intFlag(v, 'batch', 1, 4096),
-      learningRate: numFlag(v, 'lr', 0, 10, true), clip: numFlag(v, 'clip', 0, 1e9),
-      valFraction: numFlag(v, 'val', 0, 0.5),
-      schedule: decay === undefined ? undefined : { type: 'step', every: intFlag(v, 'lr-every', 1, 2 ** 31 - 1) ?? 1000, factor: decay },
-    };
-    for (const k of Object.keys(options)) if (options[k] === undefined) delete options[k];
-    if (v['lr-every'] !== undefined && decay === undefined) throw new UsageError('--lr-every: needs --lr-decay');
-    if (text !== undefined) options.text = text;
-    try {
-      model = await CharModel.create(options);
-    } catch (err) {
-      if (err instanceof LstmError && err.code === 'config' && /needed/.test(err.message)) {
-        throw new UsageError(`${err.message.replace(/^CharModel\.create: /, '')} (--batch, --seq)`);
-      }
-      if (err instanceof LstmError && file !== undefined && /^text: /.test(err.message)) {
-        // a problem of the file's content (e.g. one distinct character): name the file
-        throw new Error(err.message.replace(/^text: /, `text of '${file}': `));
-      }
-      throw err;
-    }
-  }
+  const model = v.resume !== undefined
+    ? await resumeModel(v, file, file === undefined ? undefined : readText(file))
+    : await createModel(v, file, file === undefined ? undefined : readText(file));
 
   const c = model.config, d = model.data, tty = !!process.stdout.isTTY;
   const source = file === undefined ? `the built-in corpus (${d.chars} chars)` : `${basename(file)} (${d.chars} chars)`;
@@ -304,9 +508,16 @@ async function train({ values: v, positionals }) {
   const total = minutes === undefined ? steps ?? 1000 : Infinity;
   const deadline = minutes === undefined ? Infinity : performance.now() + minutes * 60_000;
   const charsPerStep = c.batch * c.seqLength;
+  const firstSample = Math.min(sampleEvery, evalEvery);
   const t0 = performance.now();
-  let done = 0, sum = 0, count = 0, val, trainLoss, trainTime = 0, drawn = 0;
-  const evaluate = () => (d.valChars >= 2 ? model.evaluate().loss : undefined);
+  let done = 0, sum = 0, count = 0, val, valStep = -1, trainLoss, trainTime = 0, drawn = 0, checkpoint = null;
+  const evaluate = () => {
+    if (valStep !== model.step) {
+      val = d.valChars >= 2 ? model.evaluate().loss : undefined;
+      valStep = model.step;
+    }
+    return val;
+  };
 
   const report = (final) => {
     const elapsed = (performance.now() - t0) / 1000;
@@ -315,15 +526,20 @@ async function train({ values: v, positionals }) {
       : (deadline - performance.now()) / 1000;
     const stepText = minutes === undefined ? `${model.step}${v.resume === undefined ? `/${total}` : ''}` : `${model.step}`;
     if (tty) {
-      const frac = minutes === undefined ? done / Math.max(total, 1) : 1 - left / (minutes * 60);
-      const w = 20, filled = Math.max(0, Math.min(w, Math.round(frac * w)));
-      process.stdout.write(`\r\x1b[Kstep ${stepText} [${'#'.repeat(filled)}${'.'.repeat(w - filled)}] ` +
-        `loss ${fmtLoss(trainLoss)}  val ${fmtLoss(val)}  ${fmtRate(rate)} chars/s  ETA ${fmtTime(Math.max(0, left))}` +
-        (final ? '\n' : ''));
+      const frac = Math.max(0, Math.min(1, minutes === undefined ? done / Math.max(total, 1) : 1 - left / (minutes * 60)));
+      const line = progressLine({
+        step: `step ${stepText}`, loss: `loss ${fmtLoss(trainLoss)}`, val: `val ${fmtLoss(val)}`,
+        rate: `${fmtRate(rate)} chars/s`, eta: `ETA ${fmtTime(Math.max(0, left))}`,
+      }, frac, process.stdout.columns);
+      process.stdout.write(`\r\x1b[K${line}${final ? '\n' : ''}`);
     } else if (final !== null) {
       console.log(`step ${stepText}  loss ${fmtLoss(trainLoss)}  val ${fmtLoss(val)}  ${fmtRate(rate)} chars/s  ` +
         `elapsed ${fmtTime(elapsed)}  ETA ${fmtTime(Math.max(0, left))}`);
     }
+  };
+  const say = (line, stream = process.stdout) => {
+    if (tty) process.stdout.write('\r\x1b[K');
+    stream.write(`${line}\n`);
   };
 
   while (done < total && performance.now() < deadline && !stop) {
@@ -333,6 +549,16 @@ async function train({ values: v, positionals }) {
     done++;
     sum += loss;
     count++;
+    if (done === 1) {
+      // A model can train and still not be saved (a 3 × 1400 LSTM: 'nomem' in save): find out
+      // after one step (the optimizer moments exist from then on), not after the whole run.
+      try {
+        model.save({ includeText });
+      } catch (err) {
+        throw new Error(`this model trains but cannot be saved (${err.message}): stopped after step ${model.step} ` +
+          'instead of losing the whole run; use a smaller model (--hidden, --layers)');
+      }
+    }
     if (tty && (done === 1 || performance.now() - drawn > 250)) { // redraw the bar 4 times a second
       drawn = performance.now();
       trainLoss = sum / count;
@@ -341,26 +567,43 @@ async function train({ values: v, positionals }) {
     if (done % evalEvery === 0) {
       trainLoss = sum / count;
       sum = count = 0;
-      val = evaluate();
+      evaluate();
       report(false);
     }
-    if (sampleEvery > 0 && done % sampleEvery === 0) {
-      if (tty) process.stdout.write('\r\x1b[K');
-      console.log(`--- sample at step ${model.step} ---\n${model.sample({ length: 200, temperature: 0.8, seed: model.step })}\n---`);
+    if (checkpointEvery !== undefined && model.step % checkpointEvery === 0) {
+      const path = checkpointPath(out, model.step, evaluate());
+      try {
+        writeAtomically(path, model.save({ includeText }));
+        checkpoint = { path, step: model.step };
+      } catch (err) { // training goes on; the final save is tried anyway
+        say(`wasm-lstm: warning: checkpoint at step ${model.step} not written: ${err.message}`, process.stderr);
+      }
+    }
+    if (sampleEvery > 0 && (done % sampleEvery === 0 || done === firstSample)) {
+      say(`--- sample at step ${model.step} ---\n${model.sample({ length: 200, temperature: 0.8, seed: model.step })}\n---`);
     }
     await new Promise((resolve) => setImmediate(resolve)); // lets Ctrl-C through
   }
   if (count > 0) trainLoss = sum / count;
   if (done % evalEvery !== 0 || done === 0) {
-    val = evaluate();
+    evaluate();
     report(true);
   } else if (tty) {
     process.stdout.write('\n');
   }
-  const bytes = saveModel(model, out, includeText);
+  let size;
+  try {
+    const bytes = model.save({ includeText });
+    writeAtomically(out, bytes);
+    size = bytes.length;
+  } catch (err) {
+    const kept = checkpoint ? `the last checkpoint, '${checkpoint.path}' (step ${checkpoint.step}), is kept`
+      : 'no checkpoint was written (--checkpoint-every N writes them)';
+    throw new Error(`training reached step ${model.step}, but the model could not be saved: ${err.message}; ${kept}`);
+  }
   const bpc = val === undefined ? '' : `, val ${val.toFixed(4)} nats/char = ${(val / Math.LN2).toFixed(3)} bits/char`;
   console.log(`${stop ? `interrupted (${stop}) at step ${model.step}: ` : ''}saved ${out} ` +
-    `(${(bytes / 1024).toFixed(0)} KiB, step ${model.step}${bpc})`);
+    `(${(size / 1024).toFixed(0)} KiB, step ${model.step}${bpc})`);
   model.dispose();
   process.exitCode = stop ? 130 : 0;
 }
@@ -404,18 +647,14 @@ async function sample({ values: v, positionals }) {
 
 async function evaluate({ values: v, positionals }) {
   const [modelFile, textFile] = positionals;
-  const bytes = readBytes(modelFile);
   const text = readText(textFile);
   let model, part;
   try {
-    model = await CharModel.load(bytes, v.all ? {} : { text });
+    model = await loadModel(modelFile, v.all ? {} : { text });
     part = v.all ? 'the whole file' : `the validation part (last ${model.config.valFraction * 100}%) of the training text`;
   } catch (err) {
-    if (err instanceof LstmError && ['format', 'version', 'checksum'].includes(err.code)) {
-      throw new Error(`'${modelFile}' is not a usable wasm-lstm character model: ${err.message}`);
-    }
-    if (!(err instanceof LstmError && err.code === 'arg' && /not the text/.test(err.message))) throw err;
-    model = await CharModel.load(bytes);
+    if (!(err instanceof LstmError && err.code === 'arg' && err.argument === 'text')) throw err;
+    model = await loadModel(modelFile); // another text: all of it is new to the model
     part = 'the whole file';
   }
   const r = part === 'the whole file' ? model.evaluate(text) : model.evaluate();
@@ -428,12 +667,18 @@ async function evaluate({ values: v, positionals }) {
 // ---- main
 
 const RUN = { train, sample, eval: evaluate };
+for (const m of MODULES) RUN[m.name] = (args) => m.run(args, { usage: (message) => new UsageError(message) });
+const COMMAND_LIST = Object.keys(RUN).join(', ');
 
 async function main(argv) {
   const [command, ...rest] = argv;
+  if (command === '--version' || command === '-V') {
+    console.log(`wasm-lstm ${VERSION}`);
+    return;
+  }
   if (command === undefined || command === '-h' || command === '--help' || command === 'help') {
     const topic = command === 'help' && rest[0];
-    if (topic && !HELP[topic]) throw new UsageError(`help: unknown command '${topic}' (commands: train, sample, eval)`);
+    if (topic && !HELP[topic]) throw new UsageError(`help: unknown command '${topic}' (commands: ${COMMAND_LIST})`);
     if (command === undefined) { // no command: usage on stderr, exit 2
       process.stderr.write(`${HELP.main}\n`);
       process.exitCode = 2;
@@ -442,7 +687,12 @@ async function main(argv) {
     }
     return;
   }
-  if (!RUN[command]) throw new UsageError(`unknown command '${command}' (commands: train, sample, eval; see 'wasm-lstm --help')`);
+  if (!RUN[command]) {
+    const near = suggest(command.replace(/^-+/, ''), Object.keys(RUN), true);
+    const hint = command.startsWith('-') ? " (options come after the command: 'wasm-lstm train --steps 100')"
+      : near ? `: did you mean '${near}'?` : '';
+    throw new UsageError(`unknown command '${command}'${hint} (commands: ${COMMAND_LIST}; see 'wasm-lstm --help')`);
+  }
   const args = parse(command, rest);
   if (args.help) {
     console.log(HELP[command]);
