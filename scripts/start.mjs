@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm start`: make sure emcc is installed, build the wasm modules (incremental), then serve the
-// repository and print the demo URL.
+// demo (web/, js/*.js, js/build/*.wasm; cross-origin isolated: see serve.mjs) and print its URL.
 //
 //   npm start                 http://127.0.0.1:8080/web/
 //   npm start -- --port 0     any free port

@@ -1,7 +1,7 @@
 // agree-worker.js — one side of the RNN-vs-LSTM experiment, in its own module Web Worker.
 //
 // The task is the seed's "The cat, which …, was full / The cats, which …, were full" as word
-// sequences (agreementTask in js/corpus.js): the verb stands `d` words after its subject, and the
+// sequences (agreementTask of the package): the verb stands `d` words after its subject, and the
 // words in between contain nouns of either number as distractors. The network is a next-word
 // model trained on every position (a language model, as in the seed). Training mixes distances
 // 2..max so that both cells see short and long dependencies. We measure:
@@ -14,8 +14,7 @@
 // Out: progress {step, steps, loss} | measure {step, acc: [[d, accuracy]], grad: [[back, norm]]}
 //      | done {step, ms} | error {text}
 
-import { Network } from '../js/index.js';
-import { agreementTask } from '../js/corpus.js';
+import { Network, agreementTask } from '../js/index.js';
 
 const DISTANCES = [2, 3, 4, 6, 8, 12, 16, 24, 32, 40, 48, 56, 64];
 const TEST_COUNT = 256, GRAD_COUNT = 64;

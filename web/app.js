@@ -1,11 +1,12 @@
-// app.js — the demo page: wires the controls to the training worker (train-worker.js) and the two
-// experiment workers (agree-worker.js), and draws what they report. The UI thread never trains:
-// it only sends messages and paints. Text from users or models is inserted with textContent only.
+// app.js — the demo page: wires the controls to the character model (training.js: a CharTrainer
+// of wasm-lstm/worker) and to the two experiment workers (agree-worker.js), and draws what they
+// report. The UI thread never trains: it only asks and paints. Text from users or models is
+// inserted with textContent only.
 
-import { simdSupported } from '../js/loader.js';
-import { agreementTask } from '../js/corpus.js';
+import { simdSupported, agreementTask } from '../js/index.js';
 import { chart, COLORS, onResize } from './plot.js';
 import { GateView } from './gates.js';
+import { Training } from './training.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -17,6 +18,9 @@ const LR = { min: 1e-4, max: 1e-1 };
 const CLIP = { min: 0.1, max: 100 }; // the slider's far right is "off"
 const TEMP = { min: 0.1, max: 3 };
 const MAX_RAW = 4000;
+// This tab's session in the store (web/sessions.js): kept in sessionStorage, which lives as long
+// as the tab and survives reloads, so that a reload continues this tab's model and no other.
+const SESSION_KEY = 'wasm-lstm-demo-session';
 
 // ---- small helpers
 
@@ -105,8 +109,10 @@ function setSelect(sel, value) {
 }
 
 function applySettings(s) {
-  $('corpus').value = s.corpus;
-  $('custom-box').hidden = s.corpus !== 'custom';
+  if (s.corpus !== 'none') { // 'none': an uploaded model without a text keeps the page's choice
+    $('corpus').value = s.corpus;
+    $('custom-box').hidden = s.corpus !== 'custom';
+  }
   setSelect($('cell'), s.cell);
   setSelect($('hidden'), s.hidden);
   setSelect($('layers'), s.layers);
@@ -142,22 +148,24 @@ $('custom-file').addEventListener('change', async () => {
   showNotice(`Loaded ${f.name} (${fmtInt(customText.length)} characters). Press Reset to train on it.`, 'info');
 });
 
-// ---- the training worker
+// ---- the character model (training.js), which reports through `handlers`
 
-const worker = new Worker(new URL('./train-worker.js', import.meta.url), { type: 'module' });
 let running = false, ready = false, step = 0, cellNow = DEFAULTS.cell;
 const plot = { raw: [], ema: [], val: [] };
 let cps = null;
 let lastProgress = null, lastEval = null;
 
-worker.onerror = (e) => {
-  console.error('train-worker failed:', e.message ?? e);
-  showNotice(`The training worker failed: ${e.message ?? 'see the console'}`, 'error');
+const training = new Training((type, data) => {
+  const h = handlers[type];
+  if (h) h(data);
+  else console.warn('unknown event from training.js', type);
+});
+// A call that fails outside of what training.js reports itself (a worker that died) is shown.
+const ask = (promise) => Promise.resolve(promise).catch((err) => {
+  console.error(err);
+  showNotice(`The training worker failed: ${err?.message ?? err}`, 'error');
   $('worker-badge').textContent = 'worker: failed';
-};
-worker.onmessageerror = () => console.error('train-worker: a message could not be decoded');
-
-function send(msg, transfer) { worker.postMessage(msg, transfer ?? []); }
+});
 
 function setRunning(r) {
   running = r;
@@ -184,17 +192,22 @@ const handlers = {
     cps = null;
     lastEval = plot.val.length ? { loss: plot.val.at(-1)[1], bpc: plot.val.at(-1)[1] / Math.LN2 } : null;
     setRunning(m.running);
+    showThreads(m.threads, m.threadsNote);
     const simd = m.simd;
     $('simd-badge').textContent = `SIMD ${simd ? 'on' : 'off'}`;
     $('simd-badge').className = `badge ${simd ? 'on' : 'off'}`;
     $('simd-badge').title = simd ? 'Running the WebAssembly SIMD128 build' : 'This browser has no WebAssembly SIMD: running the plain build';
     $('model-summary').textContent = `${m.settings.cell.toUpperCase()} ${m.settings.layers}×${m.settings.hidden}, ` +
-      `${fmtInt(m.params)} parameters, vocabulary ${m.vocab}, ${fmtInt(m.chars)} characters of text`;
+      `${fmtInt(m.params)} parameters, vocabulary ${m.vocab}, ${m.settings.corpus === 'none' ? 'no training text (samples only)' : `${fmtInt(m.chars)} characters of text`}`;
+    rememberSession(m.session);
     if (m.restored) {
       showNotice(`Restored the model saved in this browser at step ${fmtInt(m.step)}. Training continues from there.`, 'info');
       document.body.dataset.restored = 'true';
     } else if (m.imported) {
-      showNotice(`Loaded ${m.imported} (step ${fmtInt(m.step)}).`, 'info');
+      showNotice(`Loaded ${m.imported} (step ${fmtInt(m.step)}).${m.importNote ? ` ${m.importNote}` : ''}`, 'info');
+    } else if (m.how === 'new' && m.busy > 0 && $('notice').hidden) {
+      showNotice(`${m.busy === 1 ? 'Another tab of this page is' : `${m.busy} other tabs of this page are`} training ` +
+        'the model saved in this browser, so this tab trains a new one. Both are kept.', 'info');
     }
     document.body.dataset.status = 'ready';
     document.body.dataset.step = String(step);
@@ -245,6 +258,10 @@ const handlers = {
     showNotice(m.text, 'error');
   },
   hist(m) { drawHist(m, m.hist0, m.sat); },
+  threads(m) {
+    showThreads(m.threads, m.note);
+    if (m.note) showNotice(`Training goes on with ${m.threads} thread${m.threads > 1 ? 's' : ''}: ${m.note}`, 'info');
+  },
   inspect(m) { onInspect(m); },
   gen(m) { onGen(m); },
   export(m) {
@@ -259,11 +276,47 @@ const handlers = {
   },
 };
 
-worker.onmessage = (e) => {
-  const h = handlers[e.data.type];
-  if (h) h(e.data);
-  else console.warn('unknown message from train-worker', e.data.type);
-};
+// ---- threads: how many the worker's network trains on (a pool of workers, when the page is
+// cross-origin isolated, as under `npm start`); a change moves the model into a new trainer and
+// training goes on from the same step.
+
+const CORES = Math.max(1, Math.min(16, navigator.hardwareConcurrency || 1));
+(function fillThreads() {
+  const sel = $('threads');
+  for (let n = 1; n <= CORES; n++) {
+    const o = document.createElement('option');
+    o.value = String(n);
+    o.textContent = String(n);
+    sel.append(o);
+  }
+  if (!crossOriginIsolated) {
+    sel.disabled = true;
+    $('threads-badge').title = 'One thread: this page is not cross-origin isolated (its server sends no COOP/COEP headers), so the worker cannot share memory with helper threads';
+  }
+})();
+
+function showThreads(n, note) {
+  const sel = $('threads');
+  setSelect(sel, n);
+  $('threads-badge').title = note ?? `The worker's network trains on ${n} thread${n > 1 ? 's' : ''} (data-parallel over the batch); choose 1 to ${CORES}`;
+  document.body.dataset.threads = String(n);
+}
+
+$('threads').addEventListener('change', () => {
+  const n = Number($('threads').value);
+  document.body.dataset.status = 'threads';
+  ask(training.setThreads(n)).then(() => { document.body.dataset.status = 'ready'; });
+});
+
+function rememberSession(id) {
+  if (typeof id !== 'string') return;
+  document.body.dataset.session = id;
+  try { sessionStorage.setItem(SESSION_KEY, id); } catch { /* storage disabled: a reload starts a new session */ }
+}
+
+function previousSession() {
+  try { return sessionStorage.getItem(SESSION_KEY); } catch { return null; }
+}
 
 function updateStats() {
   $('stat-step').textContent = fmtInt(step);
@@ -342,8 +395,10 @@ function drawHist(h, h0, sat) {
 let lastHist = null;
 
 $('btn-run').addEventListener('click', () => {
-  send({ type: running ? 'pause' : 'resume' });
-  setRunning(!running);
+  const next = !running;
+  setRunning(next); // training.js confirms (or refuses) with a state event
+  if (next) training.resume();
+  else ask(training.pause());
 });
 
 $('btn-reset').addEventListener('click', () => {
@@ -357,25 +412,29 @@ $('btn-reset').addEventListener('click', () => {
   }
   $('notice').hidden = true;
   document.body.dataset.status = 'resetting';
-  send({ type: 'reset', settings: s, text: s.corpus === 'custom' ? customText : null });
+  ask(training.reset(s, s.corpus === 'custom' ? customText : null));
 });
 
 for (const id of ['lr', 'clip']) {
   $(id).addEventListener('change', () => {
     const s = readSettings();
-    send({ type: 'setOpt', learningRate: s.learningRate, clip: s.clip });
+    ask(training.setOpt({ learningRate: s.learningRate, clip: s.clip }));
   });
 }
 
 $('btn-download').disabled = true;
-$('btn-download').addEventListener('click', () => send({ type: 'export' }));
+$('btn-download').addEventListener('click', () => ask(training.export()));
 $('btn-upload').addEventListener('click', () => $('model-file').click());
+// One of our files, or a model trained elsewhere chosen together with its vocabulary (and a TF.js
+// model.json with its weight files), converted by import-model.js. The text of "My own text",
+// when chosen, is what it trains on.
 $('model-file').addEventListener('change', async () => {
-  const f = $('model-file').files[0];
-  if (!f) return;
-  const buf = await f.arrayBuffer();
+  const chosen = [...$('model-file').files];
+  if (!chosen.length) return;
+  const files = await Promise.all(chosen.map(async (f) => ({ name: f.name, bytes: await f.arrayBuffer() })));
   $('model-file').value = '';
-  send({ type: 'import', bytes: buf, name: f.name }, [buf]);
+  const text = $('corpus').value === 'custom' && customText ? customText : null;
+  ask(training.import({ files, text, settings: readSettings() }));
 });
 
 // ---- sampler
@@ -419,14 +478,14 @@ function generate() {
   $('btn-stop-gen').disabled = false;
   const topK = Math.max(0, Math.floor(Number($('topk').value) || 0));
   const length = Math.min(5000, Math.max(1, Math.floor(Number($('length').value) || 400)));
-  send({
-    type: 'generate', id: genId, prime, temperature: Number(temp.get().toFixed(3)), topK,
+  ask(training.generate({
+    id: genId, prime, temperature: Number(temp.get().toFixed(3)), topK,
     topP: Math.min(1, Math.max(0.05, Number(topp.value))), length,
-  });
+  }));
 }
 $('btn-generate').addEventListener('click', generate);
 $('prime').addEventListener('keydown', (e) => { if (e.key === 'Enter') { e.preventDefault(); generate(); } });
-$('btn-stop-gen').addEventListener('click', () => send({ type: 'stopGenerate', id: genId }));
+$('btn-stop-gen').addEventListener('click', () => training.stopGenerate(genId));
 
 // ---- gates
 
@@ -444,7 +503,7 @@ function requestInspect() {
     const text = [...$('gate-text').value].slice(0, MAX_GATE_CHARS).join('');
     if (!text) return;
     inspectId++;
-    send({ type: 'inspect', id: inspectId, text, layer: Number($('gate-layer').value) || 0 });
+    ask(training.inspect({ id: inspectId, text, layer: Number($('gate-layer').value) || 0 }));
   }, 200);
 }
 
@@ -576,7 +635,7 @@ function runExperiment() {
     done: { lstm: false, rnn: false }, running: true, maxDistance, evalStep: 0,
   });
   exp.resumeTraining = running;
-  if (running) { send({ type: 'pause' }); setRunning(false); }
+  if (running) { ask(training.pause()); setRunning(false); }
   $('btn-exp').disabled = true;
   $('btn-exp-stop').disabled = false;
   $('btn-run').disabled = true;
@@ -598,7 +657,7 @@ function endExperiment() {
   $('btn-exp-stop').disabled = true;
   $('btn-run').disabled = false;
   document.body.dataset.exp = 'done';
-  if (exp.resumeTraining) { send({ type: 'resume' }); setRunning(true); }
+  if (exp.resumeTraining) { training.resume(); setRunning(true); }
 }
 
 $('btn-exp').addEventListener('click', runExperiment);
@@ -622,4 +681,4 @@ for (const [id, fn] of [['loss-plot', drawLoss], ['hist', () => lastHist && draw
   onResize($(id), fn);
 }
 onResize($('heat-wrap'), () => gateView.draw());
-send({ type: 'init', settings: { ...DEFAULTS }, autostart: new URLSearchParams(location.search).get('autostart') !== '0' });
+ask(training.init({ settings: { ...DEFAULTS }, session: previousSession(), autostart: new URLSearchParams(location.search).get('autostart') !== '0' }));

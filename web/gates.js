@@ -1,11 +1,13 @@
 // gates.js — the "inside the cell" view: per character, the gate and cell-state activations of a
 // handful of units of one layer (canvas heatmap), and one chosen unit drawn over the text itself.
-// Works on CharModel.inspect results that train-worker.js sends: values (T, C, H), channels
+// Works on CharModel.inspect results (training.js gets them from its CharTrainer): values (T, C, H), channels
 // LSTM i f g o c h, GRU r z n h, RNN h.
 
 import { COLORS } from './plot.js';
 
-const SHOWN = { lstm: ['i', 'f', 'g', 'o', 'c'], gru: ['r', 'z', 'n', 'h'], rnn: ['h'] };
+// The channels drawn: all that inspect reports (the cell table's, js/abi.js), but h when the cell
+// has a cell state c, since h = o ⊙ tanh(c) adds nothing to o and c.
+const shownChannels = (channels) => (channels.includes('c') ? channels.filter((c) => c !== 'h') : channels.slice());
 const SIGMOID = new Set(['i', 'f', 'o', 'r', 'z']);
 const NAMES = {
   i: 'input gate', f: 'forget gate', g: 'candidate C̃', o: 'output gate', c: 'cell state (tanh c)',
@@ -36,7 +38,27 @@ export function colorOf(channel, v) {
 }
 
 const css = ([r, g, b]) => `rgb(${r},${g},${b})`;
-const dark = ([r, g, b]) => 0.299 * r + 0.587 * g + 0.114 * b < 120;
+
+/** WCAG 2 relative luminance of an sRGB colour [r, g, b] (0..255). */
+export function luminance(rgb) {
+  const [r, g, b] = rgb.map((v) => {
+    const c = v / 255;
+    return c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+  });
+  return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+}
+
+/** WCAG 2 contrast ratio of two colours, 1..21. */
+export function contrast(a, b) {
+  const la = luminance(a), lb = luminance(b);
+  return (Math.max(la, lb) + 0.05) / (Math.min(la, lb) + 0.05);
+}
+
+/** Black or white, whichever contrasts more with `rgb`: on every colour of both ramps that is at
+ *  least 4.59:1 (the worst case is a mid-tone, where black and white are about equal). */
+export function textOn(rgb) {
+  return contrast(rgb, [0, 0, 0]) >= contrast(rgb, [255, 255, 255]) ? '#000' : '#fff';
+}
 const shownChar = (ch) => (ch === '\n' ? '↵' : ch === '\t' ? '⇥' : ch);
 
 export class GateView {
@@ -90,17 +112,19 @@ export class GateView {
     this.#lines();
   }
 
-  // The pinned units, then the most active ones: largest variance over the text of c (LSTM) or h.
+  // The pinned units, then the most active ones: largest variance over the text of tanh(c) (a
+  // cell with a cell state, LSTM) or h.
   #chooseUnits() {
     const d = this.data;
-    const ch = d.channels.indexOf(d.cell === 'lstm' ? 'c' : 'h');
+    const hasC = d.channels.includes('c');
+    const ch = d.channels.indexOf(hasC ? 'c' : 'h');
     const C = d.channels.length, H = d.hidden, T = d.steps;
     const score = new Float64Array(H);
     for (let u = 0; u < H; u++) {
       let s = 0, s2 = 0;
       for (let t = 0; t < T; t++) {
         const v = d.values[(t * C + ch) * H + u];
-        const x = d.cell === 'lstm' ? Math.tanh(v) : v;
+        const x = hasC ? Math.tanh(v) : v;
         s += x; s2 += x * x;
       }
       score[u] = s2 / T - (s / T) ** 2;
@@ -130,7 +154,7 @@ export class GateView {
   draw() {
     const d = this.data;
     if (!d) return;
-    const shown = SHOWN[d.cell];
+    const shown = shownChannels(d.channels);
     const C = d.channels.length, H = d.hidden, T = d.steps;
     const rh = 13, head = 24, gap = 10, left = 78, blockHead = 16;
     // as wide a column per character as fits the container (then scroll), 11..16 px
@@ -216,7 +240,7 @@ export class GateView {
     const C = d.channels.length, H = d.hidden;
     this.els.title.textContent = `Unit ${u} of layer ${d.layer + 1}, over your text`;
     box.replaceChildren();
-    for (const name of SHOWN[d.cell]) {
+    for (const name of shownChannels(d.channels)) {
       const c = d.channels.indexOf(name);
       const line = document.createElement('div');
       line.className = 'unit-line';
@@ -233,7 +257,7 @@ export class GateView {
         const s = document.createElement('span');
         s.textContent = shownChar(d.chars[t]);
         s.style.background = css(rgb);
-        if (dark(rgb)) s.style.color = '#fff';
+        s.style.color = textOn(rgb);
         s.title = `${name} = ${v.toFixed(3)}`;
         txt.append(s);
       }

@@ -3,8 +3,8 @@
 
 export const COLORS = {
   ink: '#1d2330', muted: '#5b6475', grid: '#e7ebf1', axis: '#b8c1cf',
-  accent: '#2458d6', raw: '#b7c5e3', val: '#c2335b', lstm: '#0f8b7d', rnn: '#d9622b', gru: '#7b4fd0',
-  i: '#2458d6', f: '#0f8b7d', g: '#a05a00', o: '#7b4fd0', c: '#c2335b', r: '#2458d6', z: '#0f8b7d',
+  accent: '#2458d6', raw: '#b7c5e3', val: '#c2335b', lstm: '#0b776b', rnn: '#b34d1c', gru: '#7b4fd0',
+  i: '#2458d6', f: '#0b776b', g: '#a05a00', o: '#7b4fd0', c: '#c2335b', r: '#2458d6', z: '#0b776b',
 };
 
 const FONT = '12px system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';

@@ -1,86 +1,58 @@
-// The demo page (web/) in headless Chromium: it loads without console errors, trains in a worker
-// (the loss falls within seconds), shows samples, renders the gate view for typed text, runs the
-// RNN-vs-LSTM experiment, restores its model from IndexedDB after a reload, and reports a corrupted
-// stored model and starts fresh. Screenshots of each view go to artifacts/screenshots/.
+// The demo page (web/) in headless Chromium: it is cross-origin isolated (the dev server's
+// COOP/COEP), loads without console errors, trains in a worker (the loss falls within seconds),
+// shows samples, renders the gate view for typed text, runs the RNN-vs-LSTM experiment, restores
+// its model from IndexedDB after a reload, and reports a corrupted stored model and starts fresh.
+// Screenshots of each view go to artifacts/screenshots/. Several tabs: tabs.test.js; axe-core and
+// layout: a11y.test.js.
 //
 // Needs Debian's /usr/bin/chromium (bash scripts/ensure-toolchain.sh chromium) and the wasm build
 // (bash build.sh); skipped with a message when Chromium is absent.
 
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { startServer } from '../../scripts/serve.mjs';
-import { CHROMIUM, CHROMIUM_ARGS, chromiumSkip } from '../chromium.js';
+import { chromiumSkip } from '../chromium.js';
+import { SHOTS, bodyData as body, launch, leave as leaveDemo, num, openDemo, watch } from './harness.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const SHOTS = join(ROOT, 'artifacts', 'screenshots');
 const SKIP = chromiumSkip('the browser tests');
 if (SKIP) console.log(`# ${SKIP}`);
 
 // The page exposes its progress as data-* attributes on <body> (status, step, startStep, restored,
-// samples, savedStep, gates, exp, expLstm, expRnn, generated, hist): the tests wait on those.
-const body = (page) => page.evaluate(() => ({ ...document.body.dataset }));
-const num = (s) => Number(String(s).replace(/,/g, ''));
+// session, samples, savedStep, gates, exp, expLstm, expRnn, generated, hist): the tests wait on those.
 
 describe('demo page (web/) in headless Chromium', { skip: SKIP, timeout: 150_000 }, () => {
-  let srv, ctx, page, profile;
-  const problems = []; // console errors, page errors, failed requests
+  let browser, srv, page, profile;
+  let problems = []; // console errors, page errors, failed requests
 
   async function shot(name) {
     await page.locator(`#${name}`).screenshot({ path: join(SHOTS, `${name}.png`) });
   }
 
-  async function open() {
-    await page.goto(srv.demoUrl);
-    // the sticky section nav would cover the top of element screenshots
-    await page.addStyleTag({ content: 'nav.toc { position: static !important; }' });
-    await page.waitForFunction(() => document.body.dataset.status === 'ready', null, { timeout: 30_000 });
-  }
-
-  // Leaves the demo for another page of the same origin (the workers stop with it).
-  async function leave() {
-    await page.goto(`${srv.url}package.json`);
-  }
+  const open = () => openDemo(page, srv, { staticNav: true });
+  const leave = () => leaveDemo(page, srv);
 
   before(async () => {
-    assert.ok(existsSync(join(ROOT, 'js', 'build', 'lstm-simd.wasm')), 'js/build/*.wasm missing: run bash build.sh first');
-    mkdirSync(SHOTS, { recursive: true });
-    const { chromium } = await import('playwright-core');
-    srv = await startServer({ port: 0 });
-    profile = mkdtempSync(join(tmpdir(), 'wasm-lstm-chromium-'));
-    try {
-      ctx = await chromium.launchPersistentContext(profile, {
-        executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, viewport: { width: 1280, height: 900 }, acceptDownloads: true,
-      });
-    } catch (err) {
-      await srv.close();
-      throw err;
-    }
-    page = ctx.pages()[0] ?? await ctx.newPage();
-    page.on('console', (m) => {
-      // leave() shows package.json, for which Chromium asks for /favicon.ico (there is none)
-      if (m.type() === 'error' && !m.location()?.url?.endsWith('/favicon.ico')) {
-        problems.push(`console: ${m.text()} (${m.location()?.url ?? '?'})`);
-      }
-    });
-    page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-    page.on('requestfailed', (r) => {
-      // navigating away aborts the model download of a worker that is being torn down
-      if (!/ERR_ABORTED/.test(r.failure()?.errorText ?? '')) problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`);
-    });
-    page.on('response', (r) => { if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`); });
+    browser = await launch();
+    ({ srv, profile } = browser);
+    page = await browser.firstPage();
+    problems = watch(page);
   });
 
-  after(async () => {
-    try {
-      await ctx?.close();
-    } finally {
-      await srv?.close();
-      if (profile) rmSync(profile, { recursive: true, force: true });
-    }
+  after(() => browser?.close());
+
+  test('the page and its workers are cross-origin isolated (COOP/COEP from the dev server)', { timeout: 30_000 }, async () => {
+    const response = await page.goto(srv.demoUrl);
+    assert.equal(response.headers()['cross-origin-opener-policy'], 'same-origin');
+    assert.equal(response.headers()['cross-origin-embedder-policy'], 'require-corp');
+    await page.waitForFunction(() => document.body.dataset.status === 'ready', null, { timeout: 30_000 });
+    const iso = await page.evaluate(async () => {
+      const worker = new Worker(URL.createObjectURL(new Blob(['postMessage([crossOriginIsolated, typeof SharedArrayBuffer])'])));
+      const inWorker = await new Promise((resolve) => { worker.onmessage = (e) => resolve(e.data); });
+      worker.terminate();
+      return { page: crossOriginIsolated, sab: typeof SharedArrayBuffer, worker: inWorker };
+    });
+    assert.deepEqual(iso, { page: true, sab: 'function', worker: [true, 'function'] });
+    assert.deepEqual(problems, []);
   });
 
   test('loads without console errors, and training lowers the loss within seconds', { timeout: 60_000 }, async () => {
@@ -198,25 +170,25 @@ describe('demo page (web/) in headless Chromium', { skip: SKIP, timeout: 150_000
   test('a corrupted stored model gives a visible message and fresh training', { timeout: 40_000 }, async () => {
     await page.waitForFunction(() => Number(document.body.dataset.savedStep) > 0, null, { timeout: 20_000 });
     await leave();
-    // flip 64 bytes in the middle of the stored model file (its CRC-32 no longer matches)
+    // flip 64 bytes in the middle of this tab's stored model file (its CRC-32 no longer matches)
     const corrupted = await page.evaluate(() => new Promise((resolve, reject) => {
-      const req = indexedDB.open('wasm-lstm-demo', 1);
+      const id = sessionStorage.getItem('wasm-lstm-demo-session');
+      const req = indexedDB.open('wasm-lstm-demo', 2);
       req.onerror = () => reject(req.error);
       req.onsuccess = () => {
         const db = req.result;
-        const tx = db.transaction(['blobs', 'meta'], 'readwrite');
-        const meta = tx.objectStore('meta').get('current');
+        const tx = db.transaction(['sessions', 'models'], 'readwrite');
+        const rec = tx.objectStore('sessions').get(id);
         let step = -1;
-        meta.onsuccess = () => {
-          const rec = meta.result;
-          step = rec.step;
-          const blobs = tx.objectStore('blobs');
-          const get = blobs.get(rec.modelKey);
+        rec.onsuccess = () => {
+          step = rec.result.step;
+          const models = tx.objectStore('models');
+          const get = models.get(id);
           get.onsuccess = () => {
             const bytes = new Uint8Array(get.result);
             const mid = bytes.length >> 1;
             for (let i = 0; i < 64; i++) bytes[mid + i] ^= 0xa5;
-            blobs.put(bytes, rec.modelKey);
+            models.put(bytes, id);
           };
         };
         tx.oncomplete = () => { db.close(); resolve(step); };
