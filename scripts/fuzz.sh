@@ -1,19 +1,28 @@
 #!/usr/bin/env bash
 # Build the libFuzzer targets and run each for N seconds (`npm run fuzz -- --seconds N`).
 #
-#   bash scripts/fuzz.sh [--seconds N] [--target load|model]... [--strict] [--fresh] [--seeds]
+#   bash scripts/fuzz.sh [--seconds N] [--target load|model|api|readers]... [--strict] [--fresh] [--seeds]
 #                        [-- extra libFuzzer flags]
 #
 #   --seconds N   time per target (default 60)
-#   --target T    run only T (repeatable; default: load and model)
+#   --target T    run only T (repeatable; default: all four)
 #   --strict      also check the known open bugs listed in tests/fuzz/fuzz_common.h (-DFZ_STRICT=1)
 #   --fresh       start from the seed corpus only (forget what earlier runs found)
-#   --seeds       regenerate the seed corpus in tests/fuzz/corpus with tests/fuzz/make_seeds.c
-#                 (the only option that writes into the repo), then go on
+#   --seeds       regenerate the seed corpus in tests/fuzz/corpus (and the re-encoded programs in
+#                 tests/fuzz/regress/model) with tests/fuzz/make_seeds.c, which also copies the
+#                 format-1 files of tests/fixtures/v1 (the only option that writes into the repo),
+#                 then go on
 #
 # Targets (sources in tests/fuzz/, shared bodies in tests/fuzz/fuzz_common.h):
-#   load   fuzz_load.c   arbitrary bytes into lstm_load / lstm_file_meta (seeds: corpus/load)
+#   load   fuzz_load.c   arbitrary bytes into lstm_load / lstm_file_meta and the streaming reader
+#                        in pieces; loaded models saved back, also by the streaming writer
+#                        (seeds: corpus/load, format 2 and format 1)
 #   model  fuzz_model.c  config + train config + API call sequences     (seeds: corpus/model)
+#   api      tests/fuzz-js/fuzz-api.mjs: the JS API with hostile arguments (getters, Proxies, fake
+#            and resized typed arrays, re-entrant calls, huge values) against a twin model; needs
+#            the wasm build (bash build.sh). Seeded from the clock (FUZZ_SEED=K to choose)
+#   readers  tests/fuzz-js/fuzz-readers.mjs: mutated files into every js/interop reader (zip,
+#            inflate, pickle, protobuf, safetensors, ONNX, TF.js)
 # Built with clang -fsanitize=fuzzer,address,undefined into build/fuzz/<name>. Each run copies the
 # seeds into the scratch corpus build/fuzz/corpus/<target>/ (kept between runs: it grows with
 # what the fuzzer learns) and runs there, so nothing is written into tests/. Crash reproducers go
@@ -51,18 +60,21 @@ while [ "$#" -gt 0 ]; do
     --fresh) fresh=1; shift ;;
     --seeds) seeds=1; shift ;;
     --) shift; extra=("$@"); break ;;
-    -h|--help) sed -n '2,36p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,40p' "$0"; exit 0 ;;
     *) echo "fuzz.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
 case "$seconds" in
   ''|*[!0-9]*) echo "fuzz.sh: --seconds wants a whole number, got '$seconds'" >&2; exit 2 ;;
 esac
-[ "${#targets[@]}" -gt 0 ] || targets=(load model)
+[ "${#targets[@]}" -gt 0 ] || targets=(load model api readers)
+c_targets=()
+js_targets=()
 for t in "${targets[@]}"; do
   case "$t" in
-    load|model) ;;
-    *) echo "fuzz.sh: unknown target '$t' (expected load or model)" >&2; exit 2 ;;
+    load|model) c_targets+=("$t") ;;
+    api|readers) js_targets+=("$t") ;;
+    *) echo "fuzz.sh: unknown target '$t' (expected load, model, api or readers)" >&2; exit 2 ;;
   esac
 done
 
@@ -86,11 +98,12 @@ if [ "$seeds" = 1 ]; then
   echo "fuzz.sh: regenerating tests/fuzz/corpus with tests/fuzz/make_seeds.c"
   clang -O1 -std=c11 -DUSE_SIMDE -ffp-contract=off -Wall -Wextra -I c tests/fuzz/make_seeds.c "${sources[@]}" \
     -o "$out/make_seeds" -lm
-  mkdir -p tests/fuzz/corpus/load tests/fuzz/corpus/model
-  "./$out/make_seeds" tests/fuzz/corpus
+  mkdir -p tests/fuzz/corpus/load tests/fuzz/corpus/model tests/fuzz/regress/model
+  rm -f tests/fuzz/corpus/load/* tests/fuzz/corpus/model/* # no stale seeds of an older format
+  "./$out/make_seeds" tests/fuzz tests/fixtures/v1
 fi
 
-for t in "${targets[@]}"; do
+for t in "${c_targets[@]+"${c_targets[@]}"}"; do
   echo "fuzz.sh: clang tests/fuzz/fuzz_$t.c c/*.c -> $out/fuzz_$t"
   clang "${cflags[@]}" "tests/fuzz/fuzz_$t.c" "${sources[@]}" -o "$out/fuzz_$t" -lm
 done
@@ -100,7 +113,7 @@ export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 
 summary=()
 bad=0
-for t in "${targets[@]}"; do
+for t in "${c_targets[@]+"${c_targets[@]}"}"; do
   corpus=$out/corpus/$t
   [ "$fresh" = 1 ] && rm -rf "$corpus"
   mkdir -p "$corpus"
@@ -140,6 +153,27 @@ for t in "${targets[@]}"; do
   fi
   summary+=("$line")
   echo "fuzz.sh: $line"
+done
+
+# The JS fuzzers: seeded, so a finding prints the command that replays it.
+if [ "${#js_targets[@]}" -gt 0 ]; then
+  [ -f js/build/lstm-simd.wasm ] || bash build.sh
+  seed=${FUZZ_SEED:-$(date +%s)}
+fi
+for t in "${js_targets[@]+"${js_targets[@]}"}"; do
+  script=tests/fuzz-js/fuzz-$t.mjs
+  log=$out/logs/js-$t.log
+  flags=(--seconds "$seconds" --seed "$seed")
+  [ "$strict" = 1 ] && [ "$t" = api ] && flags+=(--strict)
+  echo "fuzz.sh: node $script ${flags[*]} (log: $log)"
+  # --no-concurrent-recompilation: nodejs/node#54918 (a deadlock of Node 20 with many instances)
+  if node --no-concurrent-recompilation "$script" "${flags[@]}" >"$log" 2>&1; then
+    summary+=("$t: $(grep -E '^fuzz-(api|readers):' "$log" | head -n 1)")
+  else
+    bad=1
+    summary+=("$t: FINDING (seed $seed; the replay command is in $log)")
+    tail -n 30 "$log" >&2
+  fi
 done
 
 echo "fuzz.sh: summary"
