@@ -8,6 +8,8 @@
 #   native    clang, libsimde-dev (SIMDe's wasm_simd128 for x86), libclang-rt-14-dev
 #             (ASan/UBSan/libFuzzer runtimes) - for scripts/native-tests.sh and fuzzing
 #   chromium  Debian's chromium at /usr/bin/chromium - for headless browser tests
+#   python    PyTorch and ONNX under Debian's /usr/bin/python3 (python3-torch, python3-onnx,
+#             python3-numpy) - the reference frameworks that make the fixtures and judge our exports
 #
 # When something is missing and we are root on Debian/Ubuntu (apt-get exists), it runs
 # `apt-get update` and `apt-get install -y` for the missing packages only. Otherwise it prints
@@ -15,7 +17,7 @@
 set -euo pipefail
 
 if [ "$#" -eq 0 ]; then
-  echo "usage: $0 emcc|native|chromium ..." >&2
+  echo "usage: $0 emcc|native|chromium|python ..." >&2
   exit 2
 fi
 
@@ -57,8 +59,14 @@ check() {
     chromium)
       [ -x /usr/bin/chromium ] || need chromium "/usr/bin/chromium (package chromium)"
       ;;
+    python)
+      # Debian's packages, not the python3 first on PATH (which may be another installation)
+      /usr/bin/python3 -c 'import numpy' 2>/dev/null || need python3-numpy "numpy for /usr/bin/python3 (package python3-numpy)"
+      /usr/bin/python3 -c 'import torch' 2>/dev/null || need python3-torch "PyTorch for /usr/bin/python3 (package python3-torch)"
+      /usr/bin/python3 -c 'import onnx' 2>/dev/null || need python3-onnx "ONNX for /usr/bin/python3 (package python3-onnx)"
+      ;;
     *)
-      echo "$0: unknown need '$1' (expected emcc, native or chromium)" >&2
+      echo "$0: unknown need '$1' (expected emcc, native, chromium or python)" >&2
       exit 2
       ;;
   esac

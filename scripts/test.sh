@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `npm test`: everything, in order. Exits non-zero if anything failed.
-#   1. tools (emcc, clang + SIMDe + sanitizer runtimes, chromium), installed with apt if missing
+#   1. tools (emcc, clang + SIMDe + sanitizer runtimes, chromium, PyTorch + ONNX), installed with apt if missing
 #   2. npm ci, when node_modules is missing or older than package-lock.json
 #   3. bash build.sh                      (wasm modules; incremental)
 #   4. bash scripts/native-tests.sh       (C tests under ASan/UBSan)
@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-bash scripts/ensure-toolchain.sh emcc native chromium
+bash scripts/ensure-toolchain.sh emcc native chromium python
 
 # npm ci writes node_modules/.package-lock.json; it is older than package-lock.json when the
 # dependencies changed since the last install.

@@ -4,7 +4,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -23,9 +23,46 @@ describe('npm pack', () => {
     }
   });
 
-  test('ships README.md', (t) => {
-    if (!existsSync(join(ROOT, 'README.md'))) return t.skip('README.md not written yet');
-    assert.ok(files.includes('README.md'));
+  test('ships README.md, LICENSE and CHANGELOG.md', () => {
+    for (const file of ['README.md', 'LICENSE', 'CHANGELOG.md']) {
+      assert.ok(existsSync(join(ROOT, file)), `${file} missing from the repository`);
+      assert.ok(files.includes(file), `${file} missing from the package`);
+    }
+    assert.match(readFileSync(join(ROOT, 'LICENSE'), 'utf8'), /^MIT License/, 'LICENSE is not the MIT license package.json names');
+    assert.match(readFileSync(join(ROOT, 'CHANGELOG.md'), 'utf8'), new RegExp(`^## ${pkg.version.replace(/\./g, '\\.')}\\b`, 'm'),
+      `CHANGELOG.md has no section for version ${pkg.version}`);
+  });
+
+  test('package.json says where the project lives and what it is', () => {
+    assert.equal(pkg.license, 'MIT');
+    assert.match(pkg.repository.url, /^git\+https:\/\/.+\.git$/);
+    assert.match(pkg.homepage, /^https:\/\//);
+    assert.match(pkg.bugs.url, /^https:\/\//);
+    assert.ok(Array.isArray(pkg.keywords) && pkg.keywords.includes('lstm') && pkg.keywords.includes('webassembly'));
+    assert.deepEqual(Object.keys(pkg.dependencies ?? {}), [], 'the package has no runtime dependencies');
+  });
+
+  test('every export of package.json is shipped', () => {
+    for (const [name, target] of Object.entries(pkg.exports)) {
+      const paths = typeof target === 'string' ? [target] : Object.values(target);
+      for (const p of paths) assert.ok(files.includes(p.replace(/^\.\//, '')), `export ${name}: ${p} missing from the package`);
+    }
+  });
+
+  test('every relative import of a shipped module is shipped (no import reaches outside the package)', () => {
+    const shipped = new Set(files);
+    const missing = []; let checked = 0;
+    for (const f of files.filter((x) => /\.(m?js|d\.ts)$/.test(x))) {
+      const src = readFileSync(join(ROOT, f), 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
+      for (const m of src.matchAll(/(?:import|export)\s[^'"]*?from\s*['"](\.{1,2}\/[^'"]+)['"]|import\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)|new URL\(\s*['"](\.{1,2}\/[^'"]+)['"],\s*import\.meta\.url/g)) {
+        const rel = m[1] ?? m[2] ?? m[3];
+        let target = posix.normalize(posix.join(posix.dirname(f), rel));
+        if (f.endsWith('.d.ts') && target.endsWith('.js') && !shipped.has(target)) target = target.replace(/\.js$/, '.d.ts');
+        checked++; if (!shipped.has(target)) missing.push(`${f} → ${rel}`);
+      }
+    }
+    assert.deepEqual(missing, []);
+    assert.ok(checked > 50, `only ${checked} relative imports found: the scan is broken`);
   });
 
   for (const file of ['js/index.js', 'js/index.d.ts']) {
@@ -38,7 +75,7 @@ describe('npm pack', () => {
   test('ships nothing from tests/, c/, bench/, web/, scripts/, build/ or .ci/', () => {
     const leaked = files.filter((f) => /^(tests|c|bench|web|scripts|build|\.ci)\//.test(f));
     assert.deepEqual(leaked, []);
-    assert.ok(files.every((f) => f === 'package.json' || f === 'README.md' || /^LICEN[CS]E/.test(f) ||
+    assert.ok(files.every((f) => ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md'].includes(f) ||
       f.startsWith('js/') || f.startsWith('bin/')),
       `unexpected files: ${files.join(', ')}`);
     assert.ok(!files.some((f) => f.endsWith('.tmp.wasm')), 'build leftovers');

@@ -87,7 +87,11 @@ test('vite build of an app that installs wasm-lstm runs in Chromium (page and mo
       const scripts = assets.filter((f) => f.endsWith('.js'));
       const worker = scripts.filter((f) => f.startsWith('worker-'));
       assert.equal(worker.length, 1, `one worker bundle expected: ${scripts.join(', ')}`);
-      for (const file of scripts) {
+      // the thread pool's worker is bundled too (new Worker(new URL(...)) in js/pool.js); it gets the
+      // compiled module by message, so it needs no .wasm URL of its own
+      const poolWorker = scripts.filter((f) => f.startsWith('pool-worker-'));
+      assert.equal(poolWorker.length, 1, `one thread-pool worker bundle expected: ${scripts.join(', ')}`);
+      for (const file of scripts.filter((f) => !poolWorker.includes(f))) {
         const code = readFileSync(join(dist, 'assets', file), 'utf8');
         for (const name of WASM) assert.ok(code.includes(assetUrl[name]), `${file} does not reference ${assetUrl[name]}`);
         assert.ok(!/build\/lstm-(simd|plain)\.wasm/.test(code), `${file} still refers to the unbundled build/*.wasm path`);
