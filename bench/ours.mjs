@@ -6,7 +6,9 @@
 
 import { fileURLToPath } from 'node:url';
 import { Network } from '../js/index.js';
-import { DEFAULT_WORKLOADS, measure, syntheticTokens, workloadLabel, fmt, formatTable, peakRssMB } from './util.mjs';
+import {
+  DEFAULT_WORKLOADS, measure, syntheticTokens, workloadChars, workloadLabel, workloadLengths, fmt, formatTable, peakRssMB,
+} from './util.mjs';
 import { flopsPerChar } from './flops.mjs';
 
 function budget(quick) {
@@ -14,11 +16,33 @@ function budget(quick) {
 }
 
 /** V8 runs new wasm code in its baseline tier first: many short calls let it tier up before timing. */
-function tierUp(net, x, y, B, T) {
-  const t = Math.min(4, T);
-  const xs = x.subarray(0, B * t), ys = y.subarray(0, B * t);
-  for (let i = 0; i < 60; i++) net.train(xs, ys, { batch: B, steps: t });
-  net.resetState();
+function tierUp(step) {
+  const t0 = performance.now();
+  for (let i = 0; i < 20 && performance.now() - t0 < 1500; i++) step();
+}
+
+/**
+ * One training step of a workload as a user writes it: a char LM (targets = the next characters,
+ * a loss at every step), or a classifier (loss 'xent-last', one class per sequence, `lengths`).
+ * @returns {{net: Network, step: () => number}} step returns the characters (valid steps) it trained on
+ */
+export async function trainer(w, { simd = true, lengths = workloadLengths(w) } = {}) {
+  const classify = w.kind === 'classify';
+  const net = await Network.create({
+    cell: w.cell, vocab: w.V, hidden: w.H, layers: w.L, output: classify ? w.O : w.V, seed: 1, simd,
+    ...(w.bi ? { bidirectional: true } : {}), ...(classify ? { loss: 'xent-last' } : {}),
+  });
+  const stream = syntheticTokens(w.B * w.T + 1, w.V, 7);
+  const x = stream.subarray(0, w.B * w.T);
+  const y = classify ? Int32Array.from({ length: w.B }, (_, b) => stream[b * w.T + 7] % w.O) : stream.subarray(1, w.B * w.T + 1);
+  const opts = { batch: w.B, steps: w.T, ...(lengths ? { lengths } : {}) };
+  const chars = lengths ? lengths.reduce((a, b) => a + b, 0) : w.B * w.T;
+  const step = () => {
+    const loss = net.train(x, y, opts);
+    if (!Number.isFinite(loss)) throw new Error(`loss ${loss}`);
+    return chars;
+  };
+  return { net, step };
 }
 
 /**
@@ -26,20 +50,9 @@ function tierUp(net, x, y, B, T) {
  * @param {{workload: import('./util.mjs').Workload, quick?: boolean, simd?: boolean}} arg
  */
 export async function runOursWorkload({ workload: w, quick = false, simd = true }) {
-  const net = await Network.create({ cell: w.cell, vocab: w.V, hidden: w.H, layers: w.L, output: w.V, seed: 1, simd });
-  const info = { simd: net.simd, parameters: net.parameterCount };
-  let step;
-  if (w.kind === 'train') {
-    // a char LM step: inputs are characters, targets the next characters, B streams of T
-    const stream = syntheticTokens(w.B * w.T + 1, w.V, 7);
-    const x = stream.subarray(0, w.B * w.T), y = stream.subarray(1, w.B * w.T + 1);
-    tierUp(net, x, y, w.B, w.T);
-    step = () => {
-      const loss = net.train(x, y, { batch: w.B, steps: w.T });
-      if (!Number.isFinite(loss)) throw new Error(`loss ${loss}`);
-      return w.B * w.T;
-    };
-  } else {
+  let net, step;
+  if (w.kind === 'sample') {
+    net = await Network.create({ cell: w.cell, vocab: w.V, hidden: w.H, layers: w.L, output: w.V, seed: 1, simd });
     // stateful generation: one predict step per character, then sample from the softmax in JS
     const x = new Int32Array(1);
     const opts = { batch: 1, steps: 1, softmax: true, lastOnly: true };
@@ -56,7 +69,11 @@ export async function runOursWorkload({ workload: w, quick = false, simd = true 
       return chars;
     };
     for (let i = 0; i < 50; i++) step();
+  } else {
+    ({ net, step } = await trainer(w, { simd }));
+    tierUp(step);
   }
+  const info = { simd: net.simd, parameters: net.parameterCount };
   const t = await measure(step, budget(quick));
   const result = {
     charsPerSec: t.units / t.reps / t.median,
@@ -70,12 +87,34 @@ export async function runOursWorkload({ workload: w, quick = false, simd = true 
   return result;
 }
 
+/**
+ * What padding costs: the same network trained on a full batch (every sequence T long) and on a
+ * batch whose lengths leave half of its steps padding (workloadLengths 'half'), in alternating
+ * rounds in this process. Returns the median step times and their ratio (ideal 0.5).
+ * @param {{workload?: import('./util.mjs').Workload, quick?: boolean}} arg
+ */
+export async function runPaddingCost({ workload = { kind: 'train', cell: 'lstm', V: 65, T: 64, H: 128, B: 32, L: 1 }, quick = false } = {}) {
+  const full = await trainer(workload, { lengths: null });
+  const half = await trainer({ ...workload, lengths: 'half' });
+  tierUp(full.step);
+  tierUp(half.step);
+  const rounds = quick ? 5 : 15, reps = quick ? 5 : 10;
+  const tFull = [], tHalf = [];
+  const time = (step) => { const t0 = performance.now(); for (let i = 0; i < reps; i++) step(); return (performance.now() - t0) / reps; };
+  for (let r = 0; r < rounds; r++) { tFull.push(time(full.step)); tHalf.push(time(half.step)); }
+  const median = (a) => [...a].sort((p, q) => p - q)[a.length >> 1];
+  full.net.dispose();
+  half.net.dispose();
+  const fullMs = median(tFull), halfMs = median(tHalf);
+  return { workload: workloadLabel(workload), fullMs, halfMs, ratio: halfMs / fullMs, paddedFraction: 1 - workloadChars({ ...workload, lengths: 'half' }) / (workload.B * workload.T) };
+}
+
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const quick = process.argv.includes('--quick');
   const rows = [];
   for (const w of DEFAULT_WORKLOADS) {
     const r = await runOursWorkload({ workload: w, quick });
-    const gflops = r.charsPerSec * flopsPerChar({ cell: w.cell, V: w.V, H: w.H, L: w.L, mode: w.kind }) / 1e9;
+    const gflops = r.charsPerSec * flopsPerChar({ ...w, mode: w.kind }) / 1e9;
     rows.push([workloadLabel(w), fmt(r.charsPerSec), fmt(gflops, 2), fmt(r.wasmMemoryMB, 1)]);
     console.log(rows.at(-1).join('  '));
   }

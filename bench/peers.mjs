@@ -11,8 +11,8 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { flopsPerChar } from './flops.mjs';
 import {
-  DEFAULT_WORKLOADS, fmt, formatTable, machineInfo, measure, parseWorkload, runInChild, syntheticTokens, workloadLabel,
-  writeJSON,
+  DEFAULT_WORKLOADS, fmt, formatTable, machineInfo, measure, parseWorkload, runInChild, syntheticTokens, workloadChars,
+  workloadLabel, workloadLengths, writeJSON,
 } from './util.mjs';
 
 const require = createRequire(import.meta.url);
@@ -43,7 +43,9 @@ function budget(quick) {
  * @returns {string|null}
  */
 export function notRunReason(peer, w, quick) {
+  if (peer === 'brainjs' && (w.bi || w.kind === 'classify')) return 'no bidirectional layers or classifier';
   if (peer === 'brainjs' && w.kind === 'train' && w.B !== 1) return 'batch 1 only (one sequence per update)';
+  if (quick && peer === 'tfjs-cpu' && (w.bi || w.kind === 'classify')) return 'skipped in --quick';
   if (quick && QUICK_REFERENCE_ONLY.has(peer) && !(w.cell === 'lstm' && w.H === 128 && w.L === 1)) return 'skipped in --quick';
   return null;
 }
@@ -189,6 +191,78 @@ function tfTrainStep(tf, w) {
   };
 }
 
+/**
+ * Bidirectional training with TF.js ops, by the same method as tfTrainStep: per layer and
+ * direction one input-projection matmul, then the time loop; the reverse direction walks
+ * t = T−1 … 0, and the two directions' h are concatenated (2H) into the next layer and the head.
+ * No state is carried between batches (the reverse direction reads the future). With lengths
+ * (a classifier's padded batch) padded steps are masked as tf.layers masks them: h and c keep their
+ * value where the mask is 0, so the forward state at T−1 is the one at the last valid step and the
+ * reverse state stays zero until it. 'classify': softmax cross-entropy of one class per sequence
+ * from [forward h at its last valid step | reverse h at step 0].
+ * @returns {() => number} one step on B sequences; returns the valid steps it trained on
+ */
+function tfBiTrainStep(tf, w) {
+  const { cell, V, T, H, B, L } = w;
+  const classify = w.kind === 'classify';
+  const O = classify ? w.O : V;
+  const G = GATES[cell];
+  const uniform = (shape, fanIn) => tf.variable(tf.randomUniform(shape, -1 / Math.sqrt(fanIn), 1 / Math.sqrt(fanIn)));
+  const layers = [];
+  for (let l = 0; l < L; l++) {
+    const inDim = l === 0 ? V : 2 * H;
+    layers.push([0, 1].map(() => ({ Wx: uniform([inDim, G * H], inDim), Wh: uniform([H, G * H], H), b: tf.variable(tf.zeros([G * H])) })));
+  }
+  const Wy = uniform([2 * H, O], 2 * H), by = tf.variable(tf.zeros([O]));
+  const vars = [...layers.flat().flatMap((p) => [p.Wx, p.Wh, p.b]), Wy, by];
+  const optimizer = tf.train.adam(2e-3);
+  const data = batches(w, B, 8);
+  const lengths = workloadLengths(w);
+  // masks[t]: [B, 1], 1 where step t is valid
+  const masks = lengths && Array.from({ length: T }, (_, t) => tf.keep(tf.tensor2d(Float32Array.from(lengths, (n) => (t < n ? 1 : 0)), [B, 1])));
+  const labels = classify && data.map(({ y }) => Int32Array.from({ length: B }, (_, b) => y[b] % O));
+  const chars = workloadChars(w);
+  const zeros = () => (cell === 'lstm' ? { h: tf.zeros([B, H]), c: tf.zeros([B, H]) } : { h: tf.zeros([B, H]) });
+  const hold = (m, next, prev) => Object.fromEntries(Object.keys(next).map((k) => [k, tf.add(prev[k], tf.mul(m, tf.sub(next[k], prev[k])))]));
+  let k = 0;
+  return () => {
+    const j = k++ % data.length;
+    const xs = tf.tensor1d(data[j].x, 'int32');
+    const ys = tf.tensor1d(classify ? labels[j] : data[j].y, 'int32');
+    const cost = optimizer.minimize(() => {
+      let seq = tf.cast(tf.oneHot(xs, V), 'float32'); // [T B, in]
+      let last;
+      for (const dirs of layers) {
+        const outs = [], finals = [];
+        dirs.forEach((p, d) => {
+          const xp = tf.split(tf.add(tf.matMul(seq, p.Wx), p.b), T, 0);
+          const hs = new Array(T);
+          let s = zeros();
+          for (let i = 0; i < T; i++) {
+            const t = d === 0 ? i : T - 1 - i;
+            const n = tfCellStep(tf, cell, xp[t], p.Wh, s, H);
+            s = masks ? hold(masks[t], n, s) : n;
+            hs[t] = s.h;
+          }
+          outs.push(tf.concat(hs, 0));
+          finals.push(s.h);
+        });
+        seq = tf.concat(outs, 1); // [T B, 2H]
+        last = tf.concat(finals, 1); // [B, 2H]
+      }
+      const feat = classify ? last : seq;
+      const logits = tf.add(tf.matMul(feat, Wy), by);
+      return tf.losses.softmaxCrossEntropy(tf.cast(tf.oneHot(ys, O), 'float32'), logits);
+    }, true, vars);
+    const loss = cost.dataSync()[0];
+    if (!Number.isFinite(loss)) throw new Error(`loss is ${loss}`);
+    cost.dispose();
+    xs.dispose();
+    ys.dispose();
+    return chars;
+  };
+}
+
 /** Draws an index from probabilities `p` (need not sum to 1) with a seeded LCG; returns [index, new seed]. */
 function draw(p, seed) {
   const u = (seed * 16807) % 2147483647;
@@ -273,6 +347,55 @@ function tfLayersTrainStep(tf, w) {
     xs.dispose();
     ys.dispose();
     return B * T;
+  };
+}
+
+/**
+ * tf.layers bidirectional training as a user writes it: one-hot [B, T, V] input, a Masking layer
+ * when sequences are padded (padded steps are all-zero rows), tf.layers.bidirectional (merge mode
+ * concat) over the recurrent layer, a softmax Dense head at every step (LM) or once per sequence
+ * (classify: the last layer returns its final states), Adam, categorical cross-entropy, trainOnBatch.
+ */
+function tfLayersBiTrainStep(tf, w) {
+  const { cell, V, T, H, B, L } = w;
+  const classify = w.kind === 'classify';
+  const O = classify ? w.O : V;
+  const layer = { lstm: tf.layers.lstm, gru: tf.layers.gru, rnn: tf.layers.simpleRNN }[cell];
+  const lengths = workloadLengths(w);
+  const model = tf.sequential();
+  if (lengths) model.add(tf.layers.masking({ maskValue: 0, inputShape: [T, V] }));
+  for (let l = 0; l < L; l++) {
+    model.add(tf.layers.bidirectional({
+      layer: layer({
+        units: H,
+        returnSequences: !classify || l < L - 1,
+        ...(cell === 'rnn' ? {} : { recurrentActivation: 'sigmoid' }),
+        recurrentInitializer: 'glorotUniform',
+      }),
+      mergeMode: 'concat',
+      ...(l === 0 && !lengths ? { inputShape: [T, V] } : {}),
+    }));
+  }
+  model.add(tf.layers.dense({ units: O, activation: 'softmax' }));
+  model.compile({ optimizer: tf.train.adam(2e-3), loss: 'categoricalCrossentropy' });
+  const chars = workloadChars(w);
+  // batch-major one-hot inputs (zero rows at padded steps) and one-hot targets, made once
+  const data = batches(w, B, 8).map(({ x, y }) => {
+    const xb = new Float32Array(B * T * V);
+    for (let b = 0; b < B; b++) {
+      for (let t = 0; t < (lengths ? lengths[b] : T); t++) xb[(b * T + t) * V + x[t * B + b]] = 1;
+    }
+    const yb = classify ? new Float32Array(B * O) : new Float32Array(B * T * V);
+    if (classify) for (let b = 0; b < B; b++) yb[b * O + (y[b] % O)] = 1;
+    else for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) yb[(b * T + t) * V + y[t * B + b]] = 1;
+    return { xs: tf.keep(tf.tensor3d(xb, [B, T, V])), ys: tf.keep(classify ? tf.tensor2d(yb, [B, O]) : tf.tensor3d(yb, [B, T, V])) };
+  });
+  let k = 0;
+  return async () => {
+    const { xs, ys } = data[k++ % data.length];
+    const loss = await model.trainOnBatch(xs, ys);
+    if (!Number.isFinite(loss)) throw new Error(`loss is ${loss}`);
+    return chars;
   };
 }
 
@@ -381,7 +504,8 @@ export async function runPeerWorkload({ peer, workload: w, quick = false }) {
     const { tf } = loaded;
     info = loaded.info;
     const layers = peer.endsWith('-layers');
-    if (w.kind === 'train') step = layers ? tfLayersTrainStep(tf, w) : tfTrainStep(tf, w);
+    if (w.bi || w.kind === 'classify') step = layers ? tfLayersBiTrainStep(tf, w) : tfBiTrainStep(tf, w);
+    else if (w.kind === 'train') step = layers ? tfLayersTrainStep(tf, w) : tfTrainStep(tf, w);
     else step = layers ? tfLayersSampleStep(tf, w, 100) : tfSampleStep(tf, w, 100);
   } else if (peer === 'brainjs') {
     const brain = loadBrain();
@@ -417,7 +541,7 @@ export async function runPeers({ quick = false, workloads = DEFAULT_WORKLOADS, p
   const results = [];
   for (const w of workloads) {
     const label = workloadLabel(w);
-    const fpc = flopsPerChar({ cell: w.cell, V: w.V, H: w.H, L: w.L, mode: w.kind });
+    const fpc = flopsPerChar({ ...w, mode: w.kind });
     for (const peer of peers) {
       const na = notRunReason(peer, w, quick);
       if (na) {

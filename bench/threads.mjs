@@ -149,6 +149,40 @@ async function vsBaseline(baseline, quick, log) {
   return rows;
 }
 
+/**
+ * Parts 1–3: the speed-ups on `n` threads, the sync cost, and (with `baseline`) one thread against
+ * the baseline build. Returns what bench/results/threads.json holds.
+ */
+export async function runThreadsBench({ n = 2, quick = false, baseline = null, log = () => {} } = {}) {
+  if (baseline && !existsSync(join(baseline, 'js/build/lstm-simd.wasm'))) {
+    throw new Error(`bench/threads.mjs: ${baseline}/js/build/lstm-simd.wasm missing: build the baseline first (cd ${baseline} && bash build.sh)`);
+  }
+  const results = [];
+  for (const w of WORKLOADS) {
+    const r = await speedup(w, n, quick);
+    log(`  ${r.workload}: ${fmt(r.chars1)} → ${fmt(r.charsN)} chars/s on ${r.threads} threads = ${r.speedup.toFixed(2)}× (target ${r.target}×)`);
+    results.push(r);
+  }
+  const sync = await syncCost(n, quick);
+  log(`  one pool command: train ${sync.train.overheadUs.toFixed(1)} µs, predict ${sync.predict.overheadUs.toFixed(1)} µs (tiny network, ${n} − 1 threads)`);
+  const base = baseline ? await vsBaseline(baseline, quick, log) : null;
+  return { date: new Date().toISOString(), cores: availableParallelism(), threads: n, quick, results, sync, baseline: base && { dir: baseline, rows: base } };
+}
+
+/** The tables of a runThreadsBench report, as text or markdown. */
+export function threadsTables(report, { markdown = false } = {}) {
+  const { results, sync, threads: n } = report;
+  const out = [formatTable(['workload', '1 thread chars/s', `${n} threads chars/s`, 'speed-up', 'target', ''],
+    results.map((r) => [r.workload, fmt(r.chars1), fmt(r.charsN), `${r.speedup.toFixed(2)}×`, `≥ ${r.target}×`, r.speedup >= r.target ? 'met' : 'MISSED']),
+    { markdown })];
+  out.push(`synchronisation per pool command (${n} threads, next to no work): train step +${sync.train.overheadUs.toFixed(1)} µs, batch predict +${sync.predict.overheadUs.toFixed(1)} µs`);
+  if (report.baseline) {
+    out.push(formatTable(['workload (1 thread)', 'this build chars/cpu-s', 'baseline chars/cpu-s', 'change', 'target', ''],
+      report.baseline.rows.map((r) => [r.workload, fmt(r.ours), fmt(r.baseline), `${(100 * r.change).toFixed(1)} %`, '± 3 %', Math.abs(r.change) <= 0.03 ? 'met' : r.change > 0 ? 'faster' : 'MISSED']), { markdown }));
+  }
+  return out.join('\n');
+}
+
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const args = process.argv.slice(2);
   const opt = (k) => { const i = args.indexOf(`--${k}`); return i >= 0 ? args[i + 1] : undefined; };
@@ -161,27 +195,10 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   }
   const log = (s) => console.error(s);
   log(`bench/threads.mjs: 1 vs ${n} threads (${availableParallelism()} cores reported)${quick ? ', quick' : ''}`);
-  const results = [];
-  for (const w of WORKLOADS) {
-    const r = await speedup(w, n, quick);
-    log(`  ${r.workload}: ${fmt(r.chars1)} → ${fmt(r.charsN)} chars/s on ${r.threads} threads = ${r.speedup.toFixed(2)}× (target ${r.target}×)`);
-    results.push(r);
-  }
-  const sync = await syncCost(n, quick);
-  log(`  one pool command: train ${sync.train.overheadUs.toFixed(1)} µs, predict ${sync.predict.overheadUs.toFixed(1)} µs (tiny network, ${n} − 1 threads)`);
-  const base = baseline ? await vsBaseline(baseline, quick, log) : null;
-
-  const table = formatTable(['workload', '1 thread chars/s', `${n} threads chars/s`, 'speed-up', 'target', ''],
-    results.map((r) => [r.workload, fmt(r.chars1), fmt(r.charsN), `${r.speedup.toFixed(2)}×`, `≥ ${r.target}×`, r.speedup >= r.target ? 'met' : 'MISSED']),
-    { markdown });
-  console.log(table);
-  console.log(`synchronisation per pool command (${n} threads, next to no work): train step +${sync.train.overheadUs.toFixed(1)} µs, batch predict +${sync.predict.overheadUs.toFixed(1)} µs`);
-  if (base) {
-    console.log(formatTable(['workload (1 thread)', 'this build chars/cpu-s', 'baseline chars/cpu-s', 'change'],
-      base.map((r) => [r.workload, fmt(r.ours), fmt(r.baseline), `${(100 * r.change).toFixed(1)} %`]), { markdown }));
-  }
+  const report = await runThreadsBench({ n, quick, baseline, log });
+  console.log(threadsTables(report, { markdown }));
   const file = opt('json') ?? join(ROOT, 'bench/results/threads.json');
   mkdirSync(join(file, '..'), { recursive: true });
-  writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), cores: availableParallelism(), threads: n, quick, results, sync, baseline: base && { dir: baseline, rows: base } }, null, 1));
+  writeFileSync(file, JSON.stringify(report, null, 1));
   log(`bench/threads.mjs: wrote ${file}`);
 }

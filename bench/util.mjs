@@ -12,15 +12,20 @@ import { fileURLToPath } from 'node:url';
 const SELF = fileURLToPath(import.meta.url);
 
 /**
- * A benchmark workload: a char-level language model, one thread.
+ * A benchmark workload, one thread: a char-level language model, or a sequence classifier.
  * @typedef {object} Workload
- * @property {'train'|'sample'} kind  train = one optimizer step on B sequences of T chars; sample = stateful generation, B = 1
+ * @property {'train'|'sample'|'classify'} kind  train = one optimizer step on B sequences of T chars
+ *   (a loss at every step); sample = stateful generation, B = 1; classify = one optimizer step on B
+ *   sequences with one label each at its last valid step (loss 'xent-last', O classes)
  * @property {'lstm'|'gru'|'rnn'} cell
  * @property {number} V  vocabulary size
  * @property {number} T  sequence length (truncated BPTT window) for training
  * @property {number} H  hidden size
  * @property {number} B  batch size (sequences per step)
  * @property {number} L  layers
+ * @property {boolean} [bi]  bidirectional layers (forward and reverse directions, 2H into the next layer and the head)
+ * @property {'ragged'|'half'} [lengths]  per-sequence lengths (see workloadLengths); absent: every sequence is T long
+ * @property {number} [O]  classes of a classify workload
  */
 
 /**
@@ -36,19 +41,52 @@ export const DEFAULT_WORKLOADS = [
   { kind: 'train', cell: 'gru', V: 65, T: 64, H: 128, B: 32, L: 1 },
   { kind: 'train', cell: 'rnn', V: 65, T: 64, H: 128, B: 32, L: 1 },
   { kind: 'sample', cell: 'lstm', V: 65, T: 64, H: 128, B: 1, L: 1 },
+  // the layers issue: a bidirectional tagger-shaped LM, and a bidirectional classifier of ragged sequences
+  { kind: 'train', cell: 'lstm', V: 65, T: 64, H: 128, B: 32, L: 1, bi: true },
+  { kind: 'classify', cell: 'lstm', V: 65, T: 64, H: 128, B: 32, L: 1, bi: true, lengths: 'ragged', O: 8 },
 ];
 
 /**
- * Short stable label of a workload, e.g. "train lstm H128 B32 L1" (V and T are shown only when not 65/64).
+ * The per-sequence lengths of a workload, or null when every sequence is T long.
+ *   'ragged': seeded uniform in [T/4, T] (a classifier's padded batch; mean ≈ 5T/8);
+ *   'half':   b → round((2b + 1) T / 2B), from 1 to T − 1: half of the batch's steps are padding.
+ * @param {Workload} w
+ * @returns {Int32Array|null}
+ */
+export function workloadLengths(w) {
+  if (!w.lengths) return null;
+  const out = new Int32Array(w.B);
+  if (w.lengths === 'half') {
+    for (let b = 0; b < w.B; b++) out[b] = Math.max(1, Math.round(((2 * b + 1) * w.T) / (2 * w.B)));
+    return out;
+  }
+  if (w.lengths !== 'ragged') throw new Error(`unknown lengths '${w.lengths}' (ragged, half)`);
+  const lo = Math.max(1, Math.ceil(w.T / 4));
+  const r = syntheticTokens(w.B, w.T - lo + 1, 5);
+  for (let b = 0; b < w.B; b++) out[b] = lo + r[b];
+  return out;
+}
+
+/** Characters (valid steps) one step of a workload processes: B T, or the sum of its lengths. */
+export function workloadChars(w) {
+  const len = workloadLengths(w);
+  return len ? len.reduce((a, b) => a + b, 0) : w.B * w.T;
+}
+
+/**
+ * Short stable label of a workload, e.g. "train lstm H128 B32 L1", "classify bilstm H128 B32 L1 ragged"
+ * (V, T and O are shown only when not 65/64/8).
  * @param {Workload} w
  * @returns {string}
  */
 export function workloadLabel(w) {
-  let s = `${w.kind} ${w.cell} H${w.H}`;
-  if (w.kind === 'train') s += ` B${w.B}`;
+  let s = `${w.kind} ${w.bi ? 'bi' : ''}${w.cell} H${w.H}`;
+  if (w.kind !== 'sample') s += ` B${w.B}`;
   s += ` L${w.L}`;
   if (w.V !== 65) s += ` V${w.V}`;
-  if (w.kind === 'train' && w.T !== 64) s += ` T${w.T}`;
+  if (w.kind !== 'sample' && w.T !== 64) s += ` T${w.T}`;
+  if (w.kind === 'classify' && w.O !== 8) s += ` O${w.O}`;
+  if (w.lengths) s += ` ${w.lengths}`;
   return s;
 }
 
@@ -59,11 +97,16 @@ export function workloadLabel(w) {
  * @returns {Workload}
  */
 export function parseWorkload(label) {
-  const [kind, cell, ...rest] = label.trim().split(/\s+/);
-  if (!['train', 'sample'].includes(kind) || !['lstm', 'gru', 'rnn'].includes(cell)) throw new Error(`bad workload '${label}'`);
-  const w = { kind, cell, V: 65, T: 64, H: 128, B: kind === 'train' ? 32 : 1, L: 1 };
+  const [kind, cellName, ...rest] = label.trim().split(/\s+/);
+  const bi = /^bi(lstm|gru|rnn)$/.test(cellName ?? '');
+  const cell = bi ? cellName.slice(2) : cellName;
+  if (!['train', 'sample', 'classify'].includes(kind) || !['lstm', 'gru', 'rnn'].includes(cell)) throw new Error(`bad workload '${label}'`);
+  const w = { kind, cell, V: 65, T: 64, H: 128, B: kind === 'sample' ? 1 : 32, L: 1 };
+  if (bi) w.bi = true;
+  if (kind === 'classify') w.O = 8;
   for (const f of rest) {
-    const m = /^([VTHBL])(\d+)$/.exec(f);
+    if (f === 'ragged' || f === 'half') { w.lengths = f; continue; }
+    const m = /^([VTHBLO])(\d+)$/.exec(f);
     if (!m) throw new Error(`bad workload field '${f}' in '${label}'`);
     w[m[1]] = Number(m[2]);
   }

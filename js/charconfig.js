@@ -36,7 +36,8 @@ export const CREATE_KEYS = Object.freeze(['text', 'corpus', 'simd', 'threads', '
  */
 export const BUDGET_SIZES = Object.freeze([
   Object.freeze({ upTo: 6, hidden: 128, layers: 2, batch: 32, seqLength: 64, learningRate: 1e-2 }),
-  Object.freeze({ upTo: 40, hidden: 256, layers: 2, batch: 32, seqLength: 64, learningRate: 5e-3 }),
+  Object.freeze({ upTo: 25, hidden: 192, layers: 2, batch: 32, seqLength: 64, learningRate: 7e-3 }),
+  Object.freeze({ upTo: 60, hidden: 256, layers: 2, batch: 32, seqLength: 64, learningRate: 5e-3 }),
   Object.freeze({ upTo: Infinity, hidden: 512, layers: 2, batch: 32, seqLength: 64, learningRate: 3e-3, dropout: 0.1 }),
 ]);
 /** What N threads are worth in one-thread minutes for sizing (bench/threads.mjs measured 1.6-1.9×

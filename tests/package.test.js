@@ -33,6 +33,11 @@ describe('npm pack', () => {
       `CHANGELOG.md has no section for version ${pkg.version}`);
   });
 
+  test('js/version.js (what exported files record as their producer) is package.json\'s version', async () => {
+    const { VERSION } = await import(new URL('../js/version.js', import.meta.url).href);
+    assert.equal(VERSION, pkg.version);
+  });
+
   test('package.json says where the project lives and what it is', () => {
     assert.equal(pkg.license, 'MIT');
     assert.match(pkg.repository.url, /^git\+https:\/\/.+\.git$/);

@@ -29,6 +29,7 @@
 import { writeOnnx, tensorProto, attribute, valueInfo, DTYPE } from './onnx.js';
 import { GATES, GATE_ORDER, oursToRows } from './layouts.js';
 import { DIRECTIONS, tokenFactors } from './description.js';
+import { VERSION } from '../version.js';
 
 const OPS = { lstm: 'LSTM', gru: 'GRU', rnn: 'RNN' };
 
@@ -144,7 +145,7 @@ export function writeOnnxModel(desc, options = {}) {
     irVersion: 7,
     opsetImport: [{ domain: '', version: 14 }],
     producerName: 'wasm-lstm',
-    producerVersion: '0.1.0',
+    producerVersion: VERSION,
     graph: { name: options.name ?? 'wasm_lstm', node: nodes, initializer: inits, input: inputs, output: outputs },
   });
 }
