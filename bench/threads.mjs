@@ -38,7 +38,7 @@ export const WORKLOADS = [
 const label = (w) => `${w.kind} ${w.cell} H${w.H} B${w.B} T${w.T} L${w.L}`;
 
 /** A step function of `net` for workload `w`: returns the characters it processed. */
-function stepper(net, w) {
+function stepper(net, w, { portable = false } = {}) {
   const stream = syntheticTokens(w.B * w.T + 1, V, 7);
   const x = stream.subarray(0, w.B * w.T), y = stream.subarray(1);
   if (w.kind === 'train') {
@@ -48,8 +48,11 @@ function stepper(net, w) {
       return w.B * w.T;
     };
   }
+  // portable: options an earlier build (the --baseline one) also takes; the carried predict state
+  // then goes from call to call, which costs the same
+  const opts = portable ? { batch: w.B, steps: w.T } : { batch: w.B, steps: w.T, stateful: false };
   return () => {
-    const out = net.predict(x, { batch: w.B, steps: w.T, stateful: false });
+    const out = net.predict(x, opts);
     if (!Number.isFinite(out[0])) throw new Error(`${label(w)}: output ${out[0]}`);
     return w.B * w.T;
   };
@@ -124,7 +127,7 @@ export async function syncCost(n, quick) {
 export async function oneThread({ root, workload: w, quick }) {
   const { Network } = await import(pathToFileURL(join(root, 'js/index.js')).href);
   const net = await Network.create({ cell: w.cell, vocab: V, hidden: w.H, layers: w.L, output: V, seed: 1 });
-  const step = stepper(net, w);
+  const step = stepper(net, w, { portable: true });
   for (let i = 0; i < (quick ? 3 : 6); i++) step();
   const reps = quick ? 4 : 12;
   const c0 = process.cpuUsage();

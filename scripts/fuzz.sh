@@ -88,7 +88,7 @@ shopt -u nullglob
 out=build/fuzz
 mkdir -p "$out/crashes" "$out/logs"
 
-cflags=(-O2 -g -fno-omit-frame-pointer -std=c11 -DUSE_SIMDE -ffp-contract=off -Wall -Wextra -I c
+cflags=(-O2 -g -fno-omit-frame-pointer -std=c11 -DUSE_SIMDE -ffp-contract=off -Wall -Wextra -Wno-missing-field-initializers -I c
         -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all)
 # shellcheck disable=SC2206 # FUZZ_CFLAGS: extra compiler flags, split on spaces on purpose
 [ -n "${FUZZ_CFLAGS:-}" ] && cflags+=(${FUZZ_CFLAGS})
@@ -96,7 +96,7 @@ cflags=(-O2 -g -fno-omit-frame-pointer -std=c11 -DUSE_SIMDE -ffp-contract=off -W
 
 if [ "$seeds" = 1 ]; then
   echo "fuzz.sh: regenerating tests/fuzz/corpus with tests/fuzz/make_seeds.c"
-  clang -O1 -std=c11 -DUSE_SIMDE -ffp-contract=off -Wall -Wextra -I c tests/fuzz/make_seeds.c "${sources[@]}" \
+  clang -O1 -std=c11 -DUSE_SIMDE -ffp-contract=off -Wall -Wextra -Wno-missing-field-initializers -I c tests/fuzz/make_seeds.c "${sources[@]}" \
     -o "$out/make_seeds" -lm
   mkdir -p tests/fuzz/corpus/load tests/fuzz/corpus/model tests/fuzz/regress/model
   rm -f tests/fuzz/corpus/load/* tests/fuzz/corpus/model/* # no stale seeds of an older format
