@@ -362,3 +362,29 @@ test('tinyshakespeare: 300 steps take validation loss from ln 65 ≈ 4.17 to bel
   assert.ok(after.loss < 2.5, `val loss ${after.loss}`);
   m.dispose();
 });
+
+test('a prime of 150,000 characters is read in pieces: sample() works and continues from the whole prime', async () => {
+  // The review found sample({prime}) failing with 'nomem' at 150k characters while evaluate() of
+  // the same text worked. The first greedy character after the prime must be the argmax of the
+  // network's output after reading every prime character, here computed by feeding them to the
+  // network directly in pieces of 1,000 steps on a fresh predict state.
+  const m = await CharModel.create({ text: TOY, ...SMALL, seed: 7 });
+  m.trainSteps(20);
+  const prime = TOY.repeat(Math.ceil(150_000 / TOY.length)).slice(0, 150_000 - 3) + 'abc';
+  const first = m.sample({ prime, length: 1, greedy: true });
+  const vocab = m.vocab, net = m.network;
+  const ids = Int32Array.from(prime, (ch) => vocab.indexOf(ch));
+  assert.ok(ids.every((i) => i >= 0));
+  net.resetState('predict');
+  let logits;
+  for (let s = 0; s < ids.length; s += 1000) {
+    const piece = ids.subarray(s, Math.min(ids.length, s + 1000));
+    logits = net.predict(piece, { batch: 1, steps: piece.length, lastOnly: true });
+  }
+  net.resetState('predict');
+  let best = 0;
+  for (let k = 1; k < logits.length; k++) if (logits[k] > logits[best]) best = k;
+  assert.equal(first, vocab[best]);
+  assert.equal(m.sample({ prime, length: 5, greedy: true }).length, 5);
+  m.dispose();
+});

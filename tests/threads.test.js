@@ -63,19 +63,23 @@ test('2 threads = 1 thread to float rounding: every cell, 1–4 layers, tokens/d
   console.log(`# largest relative parameter difference, 2 threads vs 1 after 6 steps: ${worst.toExponential(2)}`);
 });
 
-test('bit-identical from run to run for a given thread count; 3 threads agree with 2 to rounding', async () => {
+test('bit-identical from run to run for a given thread count, SIMD and plain builds alike; 3 threads agree with 2 to rounding', async () => {
   const config = { cell: 'lstm', vocab: 8, hidden: 12, layers: 2, output: 8, seed: 3, dropout: 0.2, threads: 2 };
   const rand = ref.rng(6);
   const batches = Array.from({ length: 5 }, () => ref.randomBatch({ ...config, loss: 'xent' }, 7, 5, rand));
-  const run = async (threads) => {
-    const net = await Network.create({ ...config, threads });
+  const run = async (threads, simd = true) => {
+    const net = await Network.create({ ...config, threads, simd });
+    assert.equal(net.simd, simd);
     for (const b of batches) net.train(b.inputs, b.targets, { batch: 7, steps: 5 });
     return net;
   };
-  const a = await run(2), b = await run(2), c = await run(3);
+  const a = await run(2), b = await run(2), c = await run(3), plain = await run(2, false), plain3 = await run(3, false);
   assert.deepEqual(a.save(), b.save(), 'two runs on 2 threads: the same file, bit for bit');
+  // the plain build is the SIMD kernels' bit-identical twin, so the threads' results are too
+  assert.deepEqual(plain.save(), a.save(), '2 threads, plain build = 2 threads, SIMD build, bit for bit');
+  assert.deepEqual(plain3.save(), c.save(), '3 threads, plain build = 3 threads, SIMD build, bit for bit');
   assert.ok(paramDiff(a, c) <= 1e-5);
-  for (const n of [a, b, c]) n.dispose();
+  for (const n of [a, b, c, plain, plain3]) n.dispose();
 });
 
 test('batch predict and evaluate on threads: bit-identical outputs and states (stateless, stateful, lastOnly, bidirectional)', async () => {
