@@ -151,9 +151,11 @@ test("minutes: by default the 'auto' schedule (warm-up, then a cosine over the t
 
 test('create({minutes}) sizes the model for the budget (configFor); given keys win; bad budgets name the option', async () => {
   assert.deepEqual(CharModel.configFor({ minutes: 3 }), { hidden: 128, layers: 2, batch: 32, seqLength: 64, learningRate: 1e-2 });
-  const big = CharModel.configFor({ minutes: 15 }), more = CharModel.configFor({ minutes: 15, threads: 8 });
-  assert.ok(big.hidden > 128, `15 minutes: ${JSON.stringify(big)}`);
+  assert.deepEqual(CharModel.configFor({ minutes: 15 }), CharModel.configFor({ minutes: 3 }), '2×128 won at 15 minutes too');
+  const big = CharModel.configFor({ minutes: 120 }), more = CharModel.configFor({ minutes: 120, threads: 8 });
+  assert.ok(big.hidden > 128, `120 minutes: ${JSON.stringify(big)}`);
   assert.ok(more.hidden >= big.hidden, 'more threads, a model at least as big');
+  assert.ok(CharModel.configFor({ minutes: 15, threads: 2 }).hidden >= 128);
   const m = await CharModel.create({ text: TEXT, minutes: 3, hidden: 24, seed: 2 });
   assert.equal(m.config.hidden, 24, 'a given key wins');
   assert.equal(m.config.learningRate, 1e-2, 'the sized rate');
