@@ -207,14 +207,15 @@ export function readArg(a, check) {
 export const MIN_NORMAL_FLOAT32 = 1.1754943508222875e-38;
 
 /** Finite float32 numbers, denormals flushed to ±0 (at the indices valid(i) says matter; others
- *  are read as 0). */
-export function finiteCheck(name, valid) {
+ *  are read as 0). `flush: false` keeps denormals (setState: a state getState returned, which
+ *  the model itself may have computed, is restored exactly). */
+export function finiteCheck(name, valid, { flush = true } = {}) {
   return (x, i) => {
     if (valid && !valid(i)) return typeof x === 'number' && Number.isFinite(x) ? x : 0;
     if (typeof x !== 'number' || !(Math.abs(x) <= MAX_FLOAT32)) {
       throw argError(`${name}: expected finite float32 numbers, got ${describe(x)} at index ${i}`, argName(name));
     }
-    return Math.abs(x) < MIN_NORMAL_FLOAT32 ? x * 0 : x;
+    return flush && Math.abs(x) < MIN_NORMAL_FLOAT32 ? x * 0 : x;
   };
 }
 

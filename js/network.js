@@ -178,10 +178,11 @@ function trainingToC(tc) {
 
 // ---- data arguments
 
-/** A float32 data argument of an exact length, read once and checked (finite). */
-function floats(name, v, length, why) {
+/** A float32 data argument of an exact length, read once and checked (finite); denormals are
+ *  flushed to 0 unless `flush` is false. */
+function floats(name, v, length, why, flush = true) {
   const a = expectLength(dataArg(name, v, 'f32', ` of length ${length}${why}`, MAX_ELEMENTS), length);
-  return readArg(a, finiteCheck(name));
+  return readArg(a, finiteCheck(name, undefined, { flush }));
 }
 
 // ---- Network
@@ -503,7 +504,9 @@ export class Network {
       const n = this.#config.layers * B * this.#config.hidden;
       const why = ` (layers ${this.#config.layers} × batch ${B} × hidden ${this.#config.hidden})`;
       const copies = {};
-      for (const key of lstm ? ['h', 'c'] : ['h']) copies[key] = floats(`state.${key}`, s[key], n, why);
+      // kept exactly, denormals included: the state may be one the model computed (getState), and
+      // restoring it must continue bit for bit
+      for (const key of lstm ? ['h', 'c'] : ['h']) copies[key] = floats(`state.${key}`, s[key], n, why, false);
       if (!lstm && s.c !== undefined) {
         throw argError(`state.c: only LSTM models have a cell state (this one is '${this.#config.cell}'), got ${describe(s.c)}`, 'state');
       }
