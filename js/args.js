@@ -242,3 +242,25 @@ export function fileBytes(name, v) {
   if (isArrayBuffer(v)) return new Uint8Array(v);
   throw argError(`${name}: expected a Uint8Array (or ArrayBuffer) holding a model file, got ${describe(v)}`, argName(name));
 }
+
+/**
+ * An inspect result { channels, layers, directions, steps, batch, hidden, data } given its
+ * get(layer, step, seq, channel, direction): the H activations of one unit row, every index
+ * checked (Network.inspect, and the worker's copy of it).
+ */
+export function withInspectionGet(r) {
+  const { channels, layers: L, directions: D, steps: T, batch: B, hidden: H, data } = r, C = channels.length;
+  r.get = (layer, step, seq, channel, direction = 0) => {
+    const c = typeof channel === 'string' ? channels.indexOf(channel) : channel;
+    const at = [[layer, L, 'layer'], [step, T, 'step'], [seq, B, 'seq'], [c, C, 'channel'], [direction, D, 'direction']];
+    for (const [v, size, name] of at) {
+      if (!Number.isInteger(v) || v < 0 || v >= size) {
+        const what = name === 'channel' ? `one of ${channels.join(', ')} or an index < ${C}` : `an integer in [0, ${size})`;
+        throw argError(`${name}: expected ${what}, got ${describe(name === 'channel' ? channel : v)}`, name);
+      }
+    }
+    const k = (((((layer * D + direction) * T + step) * B + seq) * C) + c) * H;
+    return data.subarray(k, k + H);
+  };
+  return r;
+}

@@ -15,7 +15,7 @@
 import { LstmError, describe } from './errors.js';
 import {
   readOptions, oneOf, intIn, bool, numIn, isPlainObject, fileBytes, argError, configError, dataArg,
-  expectLength, lengthError, readArg, finiteCheck, idCheck,
+  expectLength, lengthError, readArg, finiteCheck, idCheck, withInspectionGet,
 } from './args.js';
 import {
   CELLS, CELL, LOSSES, GATE_ACTIVATIONS, OPTIMIZERS, CLIP_MODES, LIMITS, FLAGS, LAST_LOSSES, CLASS_LOSSES,
@@ -583,19 +583,7 @@ export class Network {
       if (st === 6) throw new LstmError('nonfinite', 'inspect: an activation would not be finite (inputs or weights too large for float32)');
       check(st, 'inspect');
       const data = w.f32.slice(out >> 2, (out >> 2) + n);
-      const get = (layer, step, seq, channel, direction = 0) => {
-        const c = typeof channel === 'string' ? channels.indexOf(channel) : channel;
-        const at = [[layer, L, 'layer'], [step, T, 'step'], [seq, B, 'seq'], [c, C, 'channel'], [direction, D, 'direction']];
-        for (const [v, size, name] of at) {
-          if (!Number.isInteger(v) || v < 0 || v >= size) {
-            const what = name === 'channel' ? `one of ${channels.join(', ')} or an index < ${C}` : `an integer in [0, ${size})`;
-            throw argError(`${name}: expected ${what}, got ${describe(name === 'channel' ? channel : v)}`, name);
-          }
-        }
-        const k = (((((layer * D + direction) * T + step) * B + seq) * C) + c) * H;
-        return data.subarray(k, k + H);
-      };
-      return { channels: channels.slice(), layers: L, directions: D, steps: T, batch: B, hidden: H, data, get };
+      return withInspectionGet({ channels: channels.slice(), layers: L, directions: D, steps: T, batch: B, hidden: H, data });
     });
   }
 

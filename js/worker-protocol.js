@@ -27,7 +27,7 @@
 // LstmErrors — code, argument and message — are the in-thread ones, and they cross unchanged.
 
 import { LstmError, ERROR_CODES, describe } from './errors.js';
-import { typedArrayKind, isArrayBuffer, isPlainObject, argError, intIn } from './args.js';
+import { typedArrayKind, isArrayBuffer, isPlainObject, argError, intIn, withInspectionGet } from './args.js';
 
 const MAX_DEPTH = 8;
 const arrayBufferSlice = ArrayBuffer.prototype.slice;
@@ -155,23 +155,8 @@ export function errorFromWire(wire) {
 
 // ---- results with methods (which cannot be cloned): the data crosses, the methods are rebuilt
 
-/** Network.inspect's result again, with get(layer, step, seq, channel, direction). */
-export function reviveInspection(r) {
-  const { channels, layers: L, directions: D, steps: T, batch: B, hidden: H, data } = r, C = channels.length;
-  r.get = (layer, step, seq, channel, direction = 0) => {
-    const c = typeof channel === 'string' ? channels.indexOf(channel) : channel;
-    const at = [[layer, L, 'layer'], [step, T, 'step'], [seq, B, 'seq'], [c, C, 'channel'], [direction, D, 'direction']];
-    for (const [v, size, name] of at) {
-      if (!Number.isInteger(v) || v < 0 || v >= size) {
-        const what = name === 'channel' ? `one of ${channels.join(', ')} or an index < ${C}` : `an integer in [0, ${size})`;
-        throw argError(`${name}: expected ${what}, got ${describe(name === 'channel' ? channel : v)}`, name);
-      }
-    }
-    const k = (((((layer * D + direction) * T + step) * B + seq) * C) + c) * H;
-    return data.subarray(k, k + H);
-  };
-  return r;
-}
+/** Network.inspect's result again, with get(layer, step, seq, channel, direction) (args.js). */
+export const reviveInspection = withInspectionGet;
 
 /** Network.stepGradientNorms's result again, with get (and getCell for LSTM). */
 export function reviveNorms(r) {
