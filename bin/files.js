@@ -89,6 +89,6 @@ export function writeAtomically(path, bytes) {
   } catch (err) {
     if (fd !== null) closeSync(fd);
     try { unlinkSync(tmp); } catch { /* not created */ }
-    throw new Error(`cannot write '${path}': ${err.code === 'ENOSPC' ? 'no space left on the device' : reason(err)}`);
+    throw new Error(`cannot write '${path}': ${err.code === 'ENOENT' ? 'no such directory' : err.code === 'ENOSPC' ? 'no space left on the device' : reason(err)}`);
   }
 }

@@ -14,13 +14,11 @@
 // Only the package's public entry point is imported; the cell names and the limits are the
 // package's (abi: the C build's; CharModel.limits), never a list of our own.
 
-import {
-  readFileSync, statSync, lstatSync, accessSync, constants, openSync, writeSync, fsyncSync, closeSync,
-  renameSync, unlinkSync,
-} from 'node:fs';
-import { basename, dirname, extname } from 'node:path';
+import { readFileSync, statSync } from 'node:fs';
+import { basename, extname } from 'node:path';
 import { CharModel, LstmError, abi } from '../js/index.js';
 import { convertCommand } from './convert.js';
+import { checkWritable, writeAtomically } from './files.js';
 import { inspectCommand } from './inspect.js';
 
 /** 'a, b or c' */
@@ -309,65 +307,10 @@ async function loadModel(file, options) {
   }
 }
 
-function kindOf(st) {
-  if (st.isDirectory()) return 'a directory';
-  if (st.isSymbolicLink()) return 'a symbolic link';
-  if (st.isCharacterDevice()) return 'a character device';
-  if (st.isBlockDevice()) return 'a block device';
-  if (st.isFIFO()) return 'a FIFO (named pipe)';
-  if (st.isSocket()) return 'a socket';
-  return 'not a regular file';
-}
-
-// A model is written only to a new path or over a regular file: the rename that replaces the
-// file atomically replaces whatever is at the path, and a device (/dev/null, /dev/full), a FIFO,
-// a socket or a directory is not a model file. A symbolic link is refused too: rename would
-// replace the link itself, and writing through it would go wherever it points (give the real
-// path instead). Checked before training and again before each write.
-function checkOut(out) {
-  let st = null;
-  try {
-    st = lstatSync(out);
-  } catch (err) {
-    if (err.code !== 'ENOENT') throw new Error(`cannot write '${out}': ${err.message}`);
-  }
-  if (st && !st.isFile()) throw new Error(`cannot write '${out}': it is ${kindOf(st)}, not a regular file`);
-  const dir = dirname(out);
-  let d;
-  try {
-    d = statSync(dir);
-  } catch {
-    throw new Error(`cannot write '${out}': no such directory '${dir}'`);
-  }
-  if (!d.isDirectory()) throw new Error(`cannot write '${out}': '${dir}' is not a directory`);
-  try {
-    accessSync(dir, constants.W_OK);
-  } catch {
-    throw new Error(`cannot write '${out}': directory '${dir}' is not writable`);
-  }
-}
-
-// Writes bytes to `path` atomically: a new temporary file next to it (O_EXCL: never through an
-// existing file or link), flushed to disk, then renamed over the path. On failure the path is
-// as it was and the temporary file is gone.
-let temporaries = 0;
-function writeAtomically(path, bytes) {
-  checkOut(path);
-  const tmp = `${path}.tmp-${process.pid}-${temporaries++}`;
-  let fd = null;
-  try {
-    fd = openSync(tmp, 'wx', 0o644);
-    for (let at = 0; at < bytes.length;) at += writeSync(fd, bytes, at, bytes.length - at);
-    fsyncSync(fd);
-    closeSync(fd);
-    fd = null;
-    renameSync(tmp, path);
-  } catch (err) {
-    if (fd !== null) closeSync(fd);
-    try { unlinkSync(tmp); } catch { /* not created */ }
-    throw new Error(`cannot write '${path}': ${err.code === 'ENOENT' ? 'no such directory' : err.code === 'ENOSPC' ? 'no space left on the device' : err.message}`);
-  }
-}
+// A model is written only to a new path or over a regular file (bin/files.js checkWritable:
+// the rename that replaces the file atomically replaces whatever is at the path, and a device, a
+// FIFO, a socket, a directory or a symbolic link is not a model file), checked before training
+// and again before each write (writeAtomically).
 
 /** model_step1200_val1.823.bin next to model.bin (model_step1200.bin without a validation loss). */
 function checkpointPath(out, step, val) {
@@ -484,7 +427,7 @@ async function train({ values: v, positionals }) {
   const checkpointEvery = intFlag(v, 'checkpoint-every', 1, 2 ** 31 - 1);
   const out = v.out ?? 'model.bin';
   const includeText = !!v['include-text'];
-  checkOut(out); // before training, not after an hour of it
+  checkWritable(out); // before training, not after an hour of it
 
   const model = v.resume !== undefined
     ? await resumeModel(v, file, file === undefined ? undefined : readText(file))
