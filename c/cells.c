@@ -14,11 +14,17 @@
 #include "kernels.h"
 #include "lstm_internal.h"
 
+/* out += h_prev Wh (n, GH): from Wh's panel copy when the step has one (one-sequence inference). */
+static void times_wh(const step_io* s, float* out) {
+  if (s->whp) k_gemm_panels(s->n, s->GH, s->H, s->hprev, s->ldp, s->whp, s->wh, s->GH, out, s->GH, 1);
+  else k_gemm(s->n, s->GH, s->H, s->hprev, s->ldp, s->wh, s->GH, out, s->GH, 1);
+}
+
 /* ---- LSTM: gates [i f g o], cell state c ------------------------------------------------------
  * forward:  a += h_prev Wh;  (i f g o) = (σ σ tanh σ)(a);  c = f ⊙ c_prev + i ⊙ g;  h = o ⊙ tanh(c)
  * backward: ∂a from dh and dc (kernels.h);  dh_prev = ∂a · Whᵀ;  dc_prev = dc ⊙ f */
 static void lstm_forward(const step_io* s) {
-  k_gemm(s->n, s->GH, s->H, s->hprev, s->ldp, s->wh, s->GH, s->a, s->GH, 1);
+  times_wh(s, s->a);
   k_lstm_cell_fwd(s->n, s->H, s->act, s->a, s->GH, s->cprev, s->c, s->h, s->ldh);
 }
 
@@ -47,7 +53,7 @@ static float lstm_cell_grad_norm(const step_io* s) {
 static void gru_forward(const step_io* s) {
   for (int b = 0; b < s->n; b++)
     for (int j = 0; j < s->GH; j++) s->gh[(size_t)b * s->GH + j] = s->bh[j];
-  k_gemm(s->n, s->GH, s->H, s->hprev, s->ldp, s->wh, s->GH, s->gh, s->GH, 1);
+  times_wh(s, s->gh);
   k_gru_cell_fwd(s->n, s->H, s->act, s->a, s->gh, s->hprev, s->ldp, s->h, s->ldh);
 }
 
@@ -59,7 +65,7 @@ static void gru_backward(const step_io* s) {
 /* ---- tanh RNN: h = tanh(a + h_prev Wh) --------------------------------------------------------
  * backward: ∂a = dh ⊙ (1 − h²);  dh_prev = ∂a · Whᵀ */
 static void rnn_forward(const step_io* s) {
-  k_gemm(s->n, s->GH, s->H, s->hprev, s->ldp, s->wh, s->GH, s->a, s->GH, 1);
+  times_wh(s, s->a);
   k_rnn_cell_fwd(s->n, s->H, s->a, s->h, s->ldh);
 }
 

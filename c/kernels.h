@@ -252,6 +252,24 @@ static inline void k_softmax_rows(int N, int O, const float* in, float* out, k_e
   K_KERNEL void gemm__##sfx(int M, int N, int K, const float* restrict A, int lda, const float* restrict B,   \
                    int ldb, float* restrict C, int ldc, int acc)
 
+/* gemm_panels: gemm for the few rows of one sequence (sampling), with the columns j < N & ~31 of B
+ * read from a panel copy P instead: P[(j/32)·32K + 32k + j%32] = B[k, j] (K_PANEL = 32 columns per
+ * panel, made by k_pack_panels). A panel is one contiguous stream of 128-byte rows where B's rows
+ * lie ldb apart, which the prefetcher follows better. Columns from N & ~31 on are read from B.
+ * The same sums in the same order as gemm, so both agree bit for bit. */
+#define K_PANEL 32
+#define K_DECL_GEMM_PANELS(sfx)                                                                     \
+  K_KERNEL void gemm_panels__##sfx(int M, int N, int K, const float* restrict A, int lda,            \
+                                   const float* restrict P, const float* restrict B, int ldb,       \
+                                   float* restrict C, int ldc, int acc)
+
+/* The panel copy gemm_panels reads: the first N & ~31 columns of B (K rows of ld ldb). */
+static inline void k_pack_panels(int K, int N, const float* B, int ldb, float* P) {
+  for (int j0 = 0; j0 + K_PANEL <= N; j0 += K_PANEL)
+    for (int k = 0; k < K; k++)
+      for (int q = 0; q < K_PANEL; q++) P[(size_t)j0 * K + (size_t)k * K_PANEL + q] = B[(size_t)k * ldb + j0 + q];
+}
+
 /* lstm_cell_fwd: one step of B rows; act = K_ACT_* is the gate function σ of i, f, o.
  *   gates (B, 4H) ld ldg: in = pre-activations [i f g o]; out = activations σ(i) σ(f) tanh(g) σ(o)
  *   c = f ⊙ cprev + i ⊙ g;  h = o ⊙ tanh(c).  cprev, c: (B, H) rows of ld H; h: (B, H) rows of ld ldh
@@ -334,6 +352,7 @@ static inline void k_softmax_rows(int N, int O, const float* in, float* out, k_e
 
 #define K_DECL_ALL(sfx)                                                                             \
   K_DECL_GEMM(sfx);                                                                                 \
+  K_DECL_GEMM_PANELS(sfx);                                                                          \
   K_DECL_LSTM_FWD(sfx);                                                                             \
   K_DECL_LSTM_BWD(sfx);                                                                             \
   K_DECL_GRU_FWD(sfx);                                                                              \
@@ -363,6 +382,7 @@ K_DECL_ALL(wasmsimd);
 #define K_CAT_(a, b) a##__##b
 #define K_CAT(a, b) K_CAT_(a, b)
 #define k_gemm K_CAT(gemm, K_VARIANT)
+#define k_gemm_panels K_CAT(gemm_panels, K_VARIANT)
 #define k_lstm_cell_fwd K_CAT(lstm_cell_fwd, K_VARIANT)
 #define k_lstm_cell_bwd K_CAT(lstm_cell_bwd, K_VARIANT)
 #define k_gru_cell_fwd K_CAT(gru_cell_fwd, K_VARIANT)

@@ -159,6 +159,15 @@ static inline void gemm_rows_x8(int i0, int i1, int K, const float* A, int lda, 
   for (; i < i1; i++) gemm_1x8(K, A + (size_t)i * lda, B, ldb, C + (size_t)i * ldc, acc);
 }
 
+/* Panels: one contiguous 32-wide stream per 32 columns (the sampling matrix-vector product). */
+K_DECL_GEMM_PANELS(wasmsimd) {
+  int N32 = N & ~(K_PANEL - 1);
+  for (int i = 0; i < M; i++)
+    for (int j = 0; j < N32; j += K_PANEL)
+      gemm_1x32(K, A + (size_t)i * lda, P + (size_t)j * K, K_PANEL, C + (size_t)i * ldc + j, acc);
+  if (N32 < N) gemm__wasmsimd(M, N - N32, K, A, lda, B + N32, ldb, C + N32, ldc, acc);
+}
+
 K_DECL_GEMM(wasmsimd) {
   int N8 = N & ~7;
   if (M < 4) {

@@ -140,6 +140,55 @@ static dir_ptrs dir_at(const lstm_model* m, float* base, int l, int d) {
 static float* head_w(const lstm_model* m, float* base) { return base + m->tensors[m->ntensors - 2].offset; }
 static float* head_b(const lstm_model* m, float* base) { return base + m->tensors[m->ntensors - 1].offset; }
 
+/* ---- panel copies for one-sequence inference ------------------------------------------------
+ * A matrix-vector product h·W (W of K rows, N columns, ld N) reads W's rows N floats apart; its
+ * panel copy (k_pack_panels) lays each 32 columns out as one contiguous stream, which is what makes
+ * sampling fast. The copies are made by the first call that can use them (a few rows per step:
+ * lstm_predict, lstm_evaluate, lstm_inspect, which never write the parameters) after the parameters
+ * last changed; the optimizer and lstm_params (whose caller may write through the pointer) clear
+ * panels_ok. Without memory for them a call multiplies by the parameters directly: same bits. */
+#define PANEL_ROWS 4 /* k_gemm's few-row path (one sequence) ends here */
+#define PANEL_NONE ((size_t)-1)
+static size_t panel_floats(int K, int N) { return (size_t)K * (size_t)(N & ~(K_PANEL - 1)); }
+
+static int panels_ready(lstm_model* m) {
+  if (m->panels_ok) return 1;
+  int H = m->cfg.hidden, GH = m->G * H, DH = m->D * H, O = m->cfg.output;
+  uint64_t off = 0;
+  for (int l = 0; l < m->cfg.layers; l++)
+    for (int d = 0; d < m->D; d++) {
+      int k = l * m->D + d, I = l > 0 ? DH : m->cfg.input_kind == LSTM_INPUT_DENSE ? m->cfg.input : 0;
+      m->pk_wx[k] = I ? (size_t)off : PANEL_NONE, off += I ? panel_floats(I, GH) : 0; /* tokens: a row gather */
+      m->pk_wh[k] = (size_t)off, off += panel_floats(H, GH);
+    }
+  m->pk_wy = (size_t)off, off += panel_floats(DH, O);
+  if (off * sizeof(float) > ((uint64_t)1 << 29)) return 0;
+  if (off > m->panels_cap || !m->panels) {
+    float* p = malloc((size_t)(off ? off : 1) * sizeof(float));
+    if (!p) return 0;
+    free(m->panels);
+    m->panels = p, m->panels_cap = (size_t)off;
+  }
+  for (int l = 0; l < m->cfg.layers; l++)
+    for (int d = 0; d < m->D; d++) {
+      int k = l * m->D + d, I = l > 0 ? DH : m->cfg.input;
+      dir_ptrs p = dir_at(m, m->params, l, d);
+      if (m->pk_wx[k] != PANEL_NONE) k_pack_panels(I, GH, p.wx, GH, m->panels + m->pk_wx[k]);
+      k_pack_panels(H, GH, p.wh, GH, m->panels + m->pk_wh[k]);
+    }
+  k_pack_panels(DH, O, head_w(m, m->params), O, m->panels + m->pk_wy);
+  m->panels_ok = 1;
+  return 1;
+}
+
+/* C (+)= A·W for M rows, W (K, N) ld N a weight matrix with panel copy at pk (PANEL_NONE: none),
+ * used when the call may (panels: ws_t.panels). */
+static void times_weights(int panels, const lstm_model* m, size_t pk, int M, int N, int K, const float* A,
+                          int lda, const float* W, float* C, int acc) {
+  if (panels && M < PANEL_ROWS && pk != PANEL_NONE) k_gemm_panels(M, N, K, A, lda, m->panels + pk, W, N, C, N, acc);
+  else k_gemm(M, N, K, A, lda, W, N, C, N, acc);
+}
+
 /* ---- create ---------------------------------------------------------------------------------- */
 void lstm_train_config_default(lstm_train_config* tc) {
   tc->optimizer = LSTM_OPT_ADAM;
@@ -207,7 +256,7 @@ lstm_model* lstm_new(const lstm_config* cfg, int* status) {
 
 void lstm_free(lstm_model* m) {
   if (!m) return;
-  free(m->params), free(m->grads), free(m->gwork), free(m->mom_block), free(m->ws);
+  free(m->params), free(m->grads), free(m->gwork), free(m->mom_block), free(m->ws), free(m->panels);
   for (int s = 0; s < 2; s++) free(m->st[s].h), free(m->st[s].c);
   free(m);
 }
@@ -280,6 +329,7 @@ enum { WS_BACKWARD = 1, WS_DROPOUT = 2, WS_SUMMARY = 4, WS_HEAD = 8, WS_LOSS = 1
 
 typedef struct {
   int B, T, N, maxlen, flags;
+  int panels;          /* the parameters are not written during this call: use m->panels          */
   uint32_t seed;       /* of this call's dropout masks                                           */
   int seq_offset;      /* index of the batch's first sequence in the data-parallel caller's batch */
   int32_t* n;          /* (T + 1) rows at step t; n[t] = 0 for t >= maxlen                      */
@@ -381,7 +431,7 @@ static int ws_prepare(lstm_model* m, const lstm_batch* b, int flags, ws_t* w) {
     m->ws = p, m->ws_cap = (size_t)need;
   }
   ws_layout(m, B, T, (int)N, flags, m->ws, w);
-  w->seed = 0, w->seq_offset = b->seq_offset;
+  w->seed = 0, w->seq_offset = b->seq_offset, w->panels = 0;
   /* sort by length, longest first, stably: a counting sort over lengths T..1 */
   int k = 0;
   if (!b->lengths) {
@@ -580,11 +630,12 @@ static void forward_dir(lstm_model* m, ws_t* w, int l, int d, const float* x, in
       for (int j = 0; j < GH; j++) a[j] += row[j];
     }
   } else {
-    k_gemm(N, GH, I, x, I, p.wx, GH, A, GH, 1);
+    times_weights(w->panels, m, m->pk_wx[l * m->D + d], N, GH, I, x, I, p.wx, A, 1);
   }
   for (int s = 0; s < w->maxlen; s++) {
     int t = d == 0 ? s : w->maxlen - 1 - s;
     step_io io = step_at(m, w, l, d, t, &p);
+    if (w->panels && io.n < PANEL_ROWS) io.whp = m->panels + m->pk_wh[l * m->D + d];
     m->cell->forward(&io);
   }
 }
@@ -623,7 +674,7 @@ static const float* forward(lstm_model* m, ws_t* w, int mode, int* rows) {
   int O = m->cfg.output, DH = m->D * m->cfg.hidden;
   const float* hb = head_b(m, m->params);
   for (int r = 0; r < *rows; r++) memcpy(w->Y + (size_t)r * O, hb, sizeof(float) * O);
-  k_gemm(*rows, O, DH, x, DH, head_w(m, m->params), O, w->Y, O, 1);
+  times_weights(w->panels, m, m->pk_wy, *rows, O, DH, x, DH, head_w(m, m->params), w->Y, 1);
   return x;
 }
 
@@ -1016,6 +1067,7 @@ int lstm_evaluate(lstm_model* m, const lstm_batch* b, double* out) {
   const float *h0, *c0;
   state_t fresh = {0, NULL, NULL};
   int st = ws_prepare(m, b, WS_HEAD | WS_LOSS | (summary ? WS_SUMMARY : 0), &w);
+  if (st == LSTM_OK) w.panels = w.B < PANEL_ROWS && panels_ready(m); /* parameters only read */
   if (st == LSTM_OK) st = load_inputs(m, &w, b->inputs);
   if (st == LSTM_OK) st = check_targets(m, &w, b->targets);
   if (st == LSTM_OK) st = state_begin(m, LSTM_STATE_PREDICT, b, advance, &h0, &c0, &fresh);
@@ -1066,6 +1118,7 @@ int lstm_predict(lstm_model* m, const lstm_batch* b, float* out, float* hn, floa
   const float *h0, *c0;
   state_t fresh = {0, NULL, NULL};
   int st = ws_prepare(m, b, WS_HEAD | (last ? WS_SUMMARY : 0), &w);
+  if (st == LSTM_OK) w.panels = w.B < PANEL_ROWS && panels_ready(m); /* parameters only read */
   if (st == LSTM_OK) st = load_inputs(m, &w, b->inputs);
   if (st == LSTM_OK) st = state_begin(m, LSTM_STATE_PREDICT, b, !stateless, &h0, &c0, &fresh);
   if (st != LSTM_OK) return st;
@@ -1098,6 +1151,7 @@ int lstm_inspect(lstm_model* m, const lstm_batch* b, float* out) {
   if (!m || !b || !out) return LSTM_ERR_ARG;
   ws_t w;
   int st = ws_prepare(m, b, 0, &w);
+  if (st == LSTM_OK) w.panels = w.B < PANEL_ROWS && panels_ready(m); /* parameters only read */
   if (st == LSTM_OK) st = load_inputs(m, &w, b->inputs);
   if (st != LSTM_OK) return st;
   load_state(m, &w, b->h0, m->cell->has_c ? b->c0 : NULL);
@@ -1123,7 +1177,11 @@ int lstm_inspect(lstm_model* m, const lstm_batch* b, float* out) {
 
 /* ---- parameters and state --------------------------------------------------------------------- */
 int lstm_param_count(const lstm_model* m) { return m ? m->P : 0; }
-float* lstm_params(lstm_model* m) { return m ? m->params : NULL; }
+float* lstm_params(lstm_model* m) { /* the caller may write through it: the panel copies are stale */
+  if (!m) return NULL;
+  m->panels_ok = 0;
+  return m->params;
+}
 float* lstm_grads(lstm_model* m) { return m && ensure_grads(m) == LSTM_OK ? m->grads : NULL; }
 int lstm_tensor_count(const lstm_model* m) { return m ? m->ntensors : 0; }
 const char* lstm_tensor_name(const lstm_model* m, int k) {

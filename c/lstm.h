@@ -303,7 +303,9 @@ LSTM_API int lstm_inspect(lstm_model* m, const lstm_batch* b, float* out);
 
 /* ---- parameters and state ---------------------------------------------------------------------*/
 LSTM_API int lstm_param_count(const lstm_model* m);
-LSTM_API float* lstm_params(lstm_model* m);   /* (param_count) */
+/* (param_count). The caller may write through it until its next call into the model; the model's
+ * derived copies of the weights (the panels one-sequence inference reads) are remade after it. */
+LSTM_API float* lstm_params(lstm_model* m);
 LSTM_API float* lstm_grads(lstm_model* m);    /* (param_count), allocated on first use (NULL: no memory) */
 LSTM_API int lstm_tensor_count(const lstm_model* m);
 LSTM_API const char* lstm_tensor_name(const lstm_model* m, int k); /* NUL-terminated, or NULL */

@@ -37,6 +37,7 @@ typedef struct {
   const float* cprev;    /* (n, H) LSTM only, ld H                                               */
   float* c;              /* (n, H) LSTM only, ld H                                               */
   const float* wh;       /* (H, GH) forward                                                      */
+  const float* whp;      /* its panel copy (k_pack_panels), or NULL: one-sequence inference      */
   const float* bh;       /* (GH) GRU forward                                                     */
   const float* whT;      /* (GH, H) backward: wh transposed                                      */
   const float* dh;       /* (n, H) backward                                                      */
@@ -98,6 +99,13 @@ struct lstm_model {
   double metrics[2];     /* counted targets and correct ones of the last successful gradient call */
   double work_metrics[2];/* the same of the gradient left in gwork by LSTM_CALL_KEEP */
   state_t st[2];         /* LSTM_STATE_TRAIN, LSTM_STATE_PREDICT (unidirectional models) */
+  /* Panel copies (k_pack_panels) of the weight matrices a one-sequence forward multiplies by, so
+   * that sampling streams each matrix contiguously: made by the first such call after the
+   * parameters last changed, and cleared (panels_ok = 0) by anything that may write them. */
+  float* panels;
+  size_t panels_cap;     /* floats */
+  int panels_ok;
+  size_t pk_wx[LSTM_MAX_LAYERS * LSTM_MAX_DIRS], pk_wh[LSTM_MAX_LAYERS * LSTM_MAX_DIRS], pk_wy;
   float* ws;             /* per-call workspace */
   size_t ws_cap;         /* its size in floats */
 };

@@ -120,6 +120,7 @@ static int update_with_moments(lstm_model* m, float* g, float gnorm) {
 
 int lstm__update(lstm_model* m, float* g, float gnorm) {
   int fresh;
+  m->panels_ok = 0; /* the parameters change: their panel copies (lstm.c) are stale */
   int st = lstm__ensure_moments(m, &fresh);
   if (st != LSTM_OK) return st;
   st = update_with_moments(m, g, gnorm);

@@ -99,6 +99,44 @@ test('gemm: twins bit-identical and close to float64, all tile edges and cache b
   }
 });
 
+// gemm_panels reads B's first N & ~31 columns from a panel copy (c/kernels.h k_pack_panels):
+// P[(j/32)·32K + 32k + j%32] = B[k, j], made here in JS from the contract, the rest from B itself.
+// Both twins must give exactly gemm's bits (the same sums in the same order) and read the panels,
+// not B: the panel copy holds other values than B's first columns in a second run, which must
+// change exactly those columns.
+test('gemm_panels: twins bit-identical to gemm, read the panels for the first N & ~31 columns', () => {
+  const panelsOf = (Bm, Kd, N, ldb) => {
+    const N32 = N & ~31, P = new Float32Array(Math.max(1, Kd * N32));
+    for (let j = 0; j < N32; j++) for (let k = 0; k < Kd; k++) P[(j - (j % 32)) * Kd + k * 32 + (j % 32)] = Bm[k * ldb + j];
+    return P;
+  };
+  for (const M of [1, 2, 3]) for (const N of [1, 31, 32, 33, 64, 65, 100, 512]) for (const Kd of [1, 7, 128, 130]) {
+    for (const acc of [0, 1]) {
+      const ldb = N + 2, ldc = N + 3, lda = Kd + 1;
+      const A = randArray(M * lda), B = randArray(Kd * ldb), C = randArray(M * ldc);
+      const what = `gemm_panels M=${M} N=${N} K=${Kd} acc=${acc}`;
+      const g = twins('gemm', () => ({ A, B, C: C.slice() }), (f, p) => f(M, N, Kd, p.A, lda, p.B, ldb, p.C, ldc, acc), { C: M * ldc });
+      const P = panelsOf(B, Kd, N, ldb);
+      const r = twins('gemm_panels', () => ({ A, P, B, C: C.slice() }),
+        (f, p) => f(M, N, Kd, p.A, lda, p.P, p.B, ldb, p.C, ldc, acc), { C: M * ldc });
+      sameBits(r.scalar.C, r.wasmsimd.C, what);
+      sameBits(g.scalar.C, r.wasmsimd.C, `${what} vs gemm`);
+      // panels of 2·B: the panel columns double (exactly: ×2 is exact in float), the tail does not
+      const P2 = P.map((v) => 2 * v);
+      const r2 = twins('gemm_panels', () => ({ A, P: P2, B, C: new Float32Array(M * ldc) }),
+        (f, p) => f(M, N, Kd, p.A, lda, p.P, p.B, ldb, p.C, ldc, 0), { C: M * ldc });
+      const r1 = twins('gemm_panels', () => ({ A, P, B, C: new Float32Array(M * ldc) }),
+        (f, p) => f(M, N, Kd, p.A, lda, p.P, p.B, ldb, p.C, ldc, 0), { C: M * ldc });
+      sameBits(r2.scalar.C, r2.wasmsimd.C, `${what} doubled panels`);
+      const N32 = N & ~31;
+      for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) {
+        const want = j < N32 ? 2 * r1.wasmsimd.C[i * ldc + j] : r1.wasmsimd.C[i * ldc + j];
+        if (r2.wasmsimd.C[i * ldc + j] !== want) assert.fail(`${what}: column ${j} (row ${i}) does not come from ${j < N32 ? 'the panels' : 'B'}`);
+      }
+    }
+  }
+});
+
 // The gate activations (c/kernels.h K_ACT_*): 0 the sigmoid, 1 the hard sigmoid clamp(0.2x + 0.5, 0, 1).
 const gate = (x, act) => (act === 0 ? sig(x) : Math.min(1, Math.max(0, 0.2 * x + 0.5)));
 const gateGrad = (a, act) => (act === 0 ? a * (1 - a) : a > 0 && a < 1 ? 0.2 : 0);
