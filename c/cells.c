@@ -14,10 +14,15 @@
 #include "kernels.h"
 #include "lstm_internal.h"
 
-/* out += h_prev Wh (n, GH): from Wh's panel copy when the step has one (one-sequence inference). */
+/* out += h_prev Wh (n, GH), and dhr (+)= ∂ Whᵀ (n, H): from the packed copies when the step has
+ * them (lstm.c packs once per call, or keeps one for sampling), else packing per product. */
 static void times_wh(const step_io* s, float* out) {
-  if (s->whp) k_gemm_panels(s->n, s->GH, s->H, s->hprev, s->ldp, s->whp, s->wh, s->GH, out, s->GH, 1);
+  if (s->whp) k_gemm_packed(s->n, s->GH, s->H, s->hprev, s->ldp, s->whp, s->pw, s->wh, s->GH, out, s->GH, 1);
   else k_gemm(s->n, s->GH, s->H, s->hprev, s->ldp, s->wh, s->GH, out, s->GH, 1);
+}
+static void times_whT(const step_io* s, const float* d, int acc) {
+  if (s->whTp) k_gemm_packed(s->n, s->H, s->GH, d, s->GH, s->whTp, PACK_WIDE, s->whT, s->H, s->dhr, s->H, acc);
+  else k_gemm(s->n, s->H, s->GH, d, s->GH, s->whT, s->H, s->dhr, s->H, acc);
 }
 
 /* ---- LSTM: gates [i f g o], cell state c ------------------------------------------------------
@@ -30,7 +35,7 @@ static void lstm_forward(const step_io* s) {
 
 static void lstm_backward(const step_io* s) {
   k_lstm_cell_bwd(s->n, s->H, s->act, s->a, s->GH, s->cprev, s->c, s->dh, s->dc, s->a);
-  k_gemm(s->n, s->H, s->GH, s->a, s->GH, s->whT, s->H, s->dhr, s->H, 0);
+  times_whT(s, s->a, 0);
 }
 
 /* ‖∂L/∂c_t‖ over the rows: the cell-state gradient from the next step (dc) plus what reaches c_t
@@ -59,7 +64,7 @@ static void gru_forward(const step_io* s) {
 
 static void gru_backward(const step_io* s) {
   k_gru_cell_bwd(s->n, s->H, s->act, s->a, s->gh, s->hprev, s->ldp, s->dh, s->a, s->gh, s->dhr);
-  k_gemm(s->n, s->H, s->GH, s->gh, s->GH, s->whT, s->H, s->dhr, s->H, 1);
+  times_whT(s, s->gh, 1);
 }
 
 /* ---- tanh RNN: h = tanh(a + h_prev Wh) --------------------------------------------------------
@@ -71,7 +76,7 @@ static void rnn_forward(const step_io* s) {
 
 static void rnn_backward(const step_io* s) {
   k_rnn_cell_bwd(s->n, s->H, s->h, s->ldh, s->dh, s->a);
-  k_gemm(s->n, s->H, s->GH, s->a, s->GH, s->whT, s->H, s->dhr, s->H, 0);
+  times_whT(s, s->a, 0);
 }
 
 /* ---- the table ------------------------------------------------------------------------------- */

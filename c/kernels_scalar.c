@@ -20,19 +20,19 @@ K_DECL_GEMM(scalar) {
   }
 }
 
-K_DECL_GEMM_PANELS(scalar) {
-  int N32 = N & ~(K_PANEL - 1);
+K_DECL_GEMM_PACKED(scalar) {
+  int N8 = N & ~7;
   for (int i = 0; i < M; i++) {
     const float* a = A + (size_t)i * lda;
     float* c = C + (size_t)i * ldc;
-    for (int j = 0; j < N32; j++) {
-      const float* p = P + (size_t)(j - j % K_PANEL) * K + j % K_PANEL;
+    for (int j = 0; j < N8; j++) {
+      const float* p = P + k_panel_at(K, j, pw);
       float s = acc ? c[j] : 0.0f;
-      for (int k = 0; k < K; k++) s += a[k] * p[(size_t)k * K_PANEL];
+      for (int k = 0; k < K; k++) s += a[k] * p[(size_t)k * pw];
       c[j] = s;
     }
   }
-  if (N32 < N) gemm__scalar(M, N - N32, K, A, lda, B + N32, ldb, C + N32, ldc, acc);
+  if (N8 < N) gemm__scalar(M, N - N8, K, A, lda, B + N8, ldb, C + N8, ldc, acc);
 }
 
 K_DECL_LSTM_FWD(scalar) {

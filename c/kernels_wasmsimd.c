@@ -70,7 +70,9 @@ static inline f4 v_tanh(f4 x) {
  * strided rows, no TLB misses), M in chunks of MC rows of A that stay in L2 while every panel is
  * swept. Each C element still sums its k in order: a chunk stores the running sum and the next
  * chunk reloads it, so the result is bit-identical to the scalar twin. Small M (a single sequence)
- * streams B unpacked: packing would cost as much as the product. */
+ * streams B unpacked: packing would cost as much as the product. gemm_packed runs the same blocks
+ * on panels the caller packed once (kernels.h): 8 wide for many rows, 32 wide for one. The panel
+ * ld reaches the inlined blocks as a constant (8 or 32): a variable one costs ~12 % in training. */
 #define GEMM_KC 128
 #define GEMM_NC 256
 #define GEMM_MC 128
@@ -159,30 +161,54 @@ static inline void gemm_rows_x8(int i0, int i1, int K, const float* A, int lda, 
   for (; i < i1; i++) gemm_1x8(K, A + (size_t)i * lda, B, ldb, C + (size_t)i * ldc, acc);
 }
 
-/* Panels: one contiguous 32-wide stream per 32 columns (the sampling matrix-vector product). */
-K_DECL_GEMM_PANELS(wasmsimd) {
-  int N32 = N & ~(K_PANEL - 1);
-  for (int i = 0; i < M; i++)
-    for (int j = 0; j < N32; j += K_PANEL)
-      gemm_1x32(K, A + (size_t)i * lda, P + (size_t)j * K, K_PANEL, C + (size_t)i * ldc + j, acc);
-  if (N32 < N) gemm__wasmsimd(M, N - N32, K, A, lda, B + N32, ldb, C + N32, ldc, acc);
+/* One row × four 8-column panels (32 columns in four contiguous streams, 8·K apart): gemm_1x32 for
+ * panels of 8. */
+static inline void gemm_1x32p(int K, const float* A, const float* P, float* C, int acc) {
+  f4 c[8];
+  for (int q = 0; q < 8; q++) c[q] = acc ? LD(C + 4 * q) : SPLAT(0.0f);
+  const float *p0 = P, *p1 = P + (size_t)8 * K, *p2 = P + (size_t)16 * K, *p3 = P + (size_t)24 * K;
+  for (int k = 0; k < K; k++) {
+    f4 x = wasm_v128_load32_splat(A + k);
+    c[0] = ADD(c[0], MUL(x, LD(p0))), c[1] = ADD(c[1], MUL(x, LD(p0 + 4)));
+    c[2] = ADD(c[2], MUL(x, LD(p1))), c[3] = ADD(c[3], MUL(x, LD(p1 + 4)));
+    c[4] = ADD(c[4], MUL(x, LD(p2))), c[5] = ADD(c[5], MUL(x, LD(p2 + 4)));
+    c[6] = ADD(c[6], MUL(x, LD(p3))), c[7] = ADD(c[7], MUL(x, LD(p3 + 4)));
+    p0 += 8, p1 += 8, p2 += 8, p3 += 8;
+  }
+  for (int q = 0; q < 8; q++) ST(C + 4 * q, c[q]);
 }
 
-K_DECL_GEMM(wasmsimd) {
+/* C (+)= A B with B's first N & ~7 columns either packed here per (KC, NC) block (P == NULL) or
+ * read from the caller's panels P (gemm_packed: 8-column blocks in panels of pw); the tail columns
+ * always from B. */
+static void gemm_any(int M, int N, int K, const float* A, int lda, const float* P, int pw, const float* B,
+                     int ldb, float* C, int ldc, int acc) {
   int N8 = N & ~7;
   if (M < 4) {
     int N32 = N & ~31;
     for (int i = 0; i < M; i++) {
       const float* a = A + (size_t)i * lda;
       float* c = C + (size_t)i * ldc;
-      for (int j = 0; j < N32; j += 32) gemm_1x32(K, a, B + j, ldb, c + j, acc);
-      for (int j = N32; j < N8; j += 8) gemm_1x8(K, a, B + j, ldb, c + j, acc);
+      for (int j = 0; j < N32; j += 32) {
+        if (P && pw == 32) gemm_1x32(K, a, P + k_panel_at(K, j, pw), 32, c + j, acc);
+        else if (P) gemm_1x32p(K, a, P + k_panel_at(K, j, pw), c + j, acc);
+        else gemm_1x32(K, a, B + j, ldb, c + j, acc);
+      }
+      for (int j = N32; j < N8; j += 8) {
+        if (P && pw == 32) gemm_1x8(K, a, P + k_panel_at(K, j, 32), 32, c + j, acc);
+        else if (P) gemm_1x8(K, a, P + (size_t)j * K, 8, c + j, acc);
+        else gemm_1x8(K, a, B + j, ldb, c + j, acc);
+      }
     }
     gemm_tail_cols(M, N, N8, K, A, lda, B, ldb, C, ldc, acc);
     return;
   }
   if (M < 8) {
-    for (int j = 0; j < N8; j += 8) gemm_rows_x8(0, M, K, A, lda, B + j, ldb, C + j, ldc, acc);
+    for (int j = 0; j < N8; j += 8) {
+      if (P && pw == 32) gemm_rows_x8(0, M, K, A, lda, P + k_panel_at(K, j, 32), 32, C + j, ldc, acc);
+      else if (P) gemm_rows_x8(0, M, K, A, lda, P + (size_t)j * K, 8, C + j, ldc, acc);
+      else gemm_rows_x8(0, M, K, A, lda, B + j, ldb, C + j, ldc, acc);
+    }
     gemm_tail_cols(M, N, N8, K, A, lda, B, ldb, C, ldc, acc);
     return;
   }
@@ -192,22 +218,33 @@ K_DECL_GEMM(wasmsimd) {
     int a = acc || k0 > 0;
     for (int j0 = 0; j0 < N8; j0 += GEMM_NC) {
       int nc = N8 - j0 < GEMM_NC ? N8 - j0 : GEMM_NC;
-      for (int p = 0; p < nc / 8; p++)
-        for (int k = 0; k < kc; k++) {
-          const float* src = B + (size_t)(k0 + k) * ldb + j0 + 8 * p;
-          float* dst = Bp + ((size_t)p * kc + k) * 8;
-          ST(dst, LD(src)), ST(dst + 4, LD(src + 4));
-        }
+      if (!P)
+        for (int p = 0; p < nc / 8; p++)
+          for (int k = 0; k < kc; k++) {
+            const float* src = B + (size_t)(k0 + k) * ldb + j0 + 8 * p;
+            float* dst = Bp + ((size_t)p * kc + k) * 8;
+            ST(dst, LD(src)), ST(dst + 4, LD(src + 4));
+          }
       for (int i0 = 0; i0 < M; i0 += GEMM_MC) {
         int i1 = M - i0 < GEMM_MC ? M : i0 + GEMM_MC;
-        for (int p = 0; p < nc / 8; p++)
-          gemm_rows_x8(i0, i1, kc, A + k0, lda, Bp + (size_t)p * kc * 8, 8, C + j0 + 8 * p, ldc, a);
+        for (int p = 0; p < nc / 8; p++) {
+          /* ld 8 (our packing, or pw 8) or 32, each a constant: the inlined 4×8 blocks keep fixed offsets */
+          if (P && pw == 32)
+            gemm_rows_x8(i0, i1, kc, A + k0, lda, P + k_panel_at(K, j0 + 8 * p, 32) + (size_t)k0 * 32, 32,
+                         C + j0 + 8 * p, ldc, a);
+          else
+            gemm_rows_x8(i0, i1, kc, A + k0, lda, P ? P + (size_t)(j0 + 8 * p) * K + (size_t)k0 * 8 : Bp + (size_t)p * kc * 8,
+                         8, C + j0 + 8 * p, ldc, a);
+        }
       }
     }
     gemm_tail_cols(M, N, N8, kc, A + k0, lda, B + (size_t)k0 * ldb, ldb, C, ldc, a);
     if (K == 0) break;
   }
 }
+
+K_DECL_GEMM(wasmsimd) { gemm_any(M, N, K, A, lda, NULL, 8, B, ldb, C, ldc, acc); }
+K_DECL_GEMM_PACKED(wasmsimd) { gemm_any(M, N, K, A, lda, P, pw, B, ldb, C, ldc, acc); }
 
 /* ---- gate activations: the four-lane k_gate / k_gate_grad --------------------------------------
  * act is the same for every call of a step, so the branch is perfectly predicted. */

@@ -149,7 +149,6 @@ static float* head_b(const lstm_model* m, float* base) { return base + m->tensor
  * panels_ok. Without memory for them a call multiplies by the parameters directly: same bits. */
 #define PANEL_ROWS 4 /* k_gemm's few-row path (one sequence) ends here */
 #define PANEL_NONE ((size_t)-1)
-static size_t panel_floats(int K, int N) { return (size_t)K * (size_t)(N & ~(K_PANEL - 1)); }
 
 static int panels_ready(lstm_model* m) {
   if (m->panels_ok) return 1;
@@ -158,10 +157,10 @@ static int panels_ready(lstm_model* m) {
   for (int l = 0; l < m->cfg.layers; l++)
     for (int d = 0; d < m->D; d++) {
       int k = l * m->D + d, I = l > 0 ? DH : m->cfg.input_kind == LSTM_INPUT_DENSE ? m->cfg.input : 0;
-      m->pk_wx[k] = I ? (size_t)off : PANEL_NONE, off += I ? panel_floats(I, GH) : 0; /* tokens: a row gather */
-      m->pk_wh[k] = (size_t)off, off += panel_floats(H, GH);
+      m->pk_wx[k] = I ? (size_t)off : PANEL_NONE, off += I ? k_panel_floats(I, GH, PACK_ONE) : 0; /* tokens: a row gather */
+      m->pk_wh[k] = (size_t)off, off += k_panel_floats(H, GH, PACK_ONE);
     }
-  m->pk_wy = (size_t)off, off += panel_floats(DH, O);
+  m->pk_wy = (size_t)off, off += k_panel_floats(DH, O, PACK_ONE);
   if (off * sizeof(float) > ((uint64_t)1 << 29)) return 0;
   if (off > m->panels_cap || !m->panels) {
     float* p = malloc((size_t)(off ? off : 1) * sizeof(float));
@@ -173,10 +172,10 @@ static int panels_ready(lstm_model* m) {
     for (int d = 0; d < m->D; d++) {
       int k = l * m->D + d, I = l > 0 ? DH : m->cfg.input;
       dir_ptrs p = dir_at(m, m->params, l, d);
-      if (m->pk_wx[k] != PANEL_NONE) k_pack_panels(I, GH, p.wx, GH, m->panels + m->pk_wx[k]);
-      k_pack_panels(H, GH, p.wh, GH, m->panels + m->pk_wh[k]);
+      if (m->pk_wx[k] != PANEL_NONE) k_pack_panels(I, GH, p.wx, GH, m->panels + m->pk_wx[k], PACK_ONE);
+      k_pack_panels(H, GH, p.wh, GH, m->panels + m->pk_wh[k], PACK_ONE);
     }
-  k_pack_panels(DH, O, head_w(m, m->params), O, m->panels + m->pk_wy);
+  k_pack_panels(DH, O, head_w(m, m->params), O, m->panels + m->pk_wy, PACK_ONE);
   m->panels_ok = 1;
   return 1;
 }
@@ -185,7 +184,7 @@ static int panels_ready(lstm_model* m) {
  * used when the call may (panels: ws_t.panels). */
 static void times_weights(int panels, const lstm_model* m, size_t pk, int M, int N, int K, const float* A,
                           int lda, const float* W, float* C, int acc) {
-  if (panels && M < PANEL_ROWS && pk != PANEL_NONE) k_gemm_panels(M, N, K, A, lda, m->panels + pk, W, N, C, N, acc);
+  if (panels && M < PANEL_ROWS && pk != PANEL_NONE) k_gemm_packed(M, N, K, A, lda, m->panels + pk, PACK_ONE, W, N, C, N, acc);
   else k_gemm(M, N, K, A, lda, W, N, C, N, acc);
 }
 
@@ -350,9 +349,12 @@ typedef struct {
   float* WyT;          /* the head's weights transposed (O, DH)                                  */
   float* Wt;           /* a layer's weights transposed (GH × max(H, DH))                         */
   float* Xt;           /* transposed rows for a weight gradient (max(I, DH) × XT_ROWS)           */
+  float* Pk;           /* a layer direction's Wh (forward) or Whᵀ (backward) in panels, packed once
+                          for all its steps: batches of PACK_ROWS or more                         */
 } ws_t;
 
 #define XT_ROWS 256 /* rows of an activation matrix transposed at a time for a weight gradient */
+#define PACK_ROWS 8 /* from this batch on k_gemm packs B per product: pack Wh once per call instead */
 
 /* Sizes are counted in 64 bits (a wasm32 size_t would wrap for large B·T·H) and checked before
  * anything is carved. */
@@ -397,6 +399,8 @@ static uint64_t ws_layout(const lstm_model* m, int B, int T, int N, int flags, f
   w->hMk = drop ? AT(rows * DH) : NULL;
   w->Y = (flags & WS_HEAD) ? AT(rows * O) : NULL;
   w->dHa = w->dHb = w->dh = w->dc = w->dhr = w->dup = w->dHl = w->WyT = w->Wt = w->Xt = NULL;
+  uint64_t pk = k_panel_floats((int)H, (int)GH, PACK_WIDE), pkT = k_panel_floats((int)GH, (int)H, PACK_WIDE); /* Wh (H, GH), Whᵀ (GH, H) */
+  w->Pk = Bu >= PACK_ROWS ? AT(pk > pkT ? pk : pkT) : NULL;
   if (back) {
     w->dHa = c->layers > 1 ? AT(Nu * DH) : NULL; /* ping-pong between layers; the top layer needs none */
     w->dHb = c->layers > 2 ? AT(Nu * DH) : NULL;
@@ -632,10 +636,15 @@ static void forward_dir(lstm_model* m, ws_t* w, int l, int d, const float* x, in
   } else {
     times_weights(w->panels, m, m->pk_wx[l * m->D + d], N, GH, I, x, I, p.wx, A, 1);
   }
+  /* Wh in panels for every step: the model's copy (few rows), or packed here once (many rows) */
+  const float* whp = NULL;
+  int pw = PACK_WIDE;
+  if (w->panels) whp = m->panels + m->pk_wh[l * m->D + d], pw = PACK_ONE;
+  else if (w->Pk) k_pack_panels(m->cfg.hidden, GH, p.wh, GH, w->Pk, pw), whp = w->Pk;
   for (int s = 0; s < w->maxlen; s++) {
     int t = d == 0 ? s : w->maxlen - 1 - s;
     step_io io = step_at(m, w, l, d, t, &p);
-    if (w->panels && io.n < PANEL_ROWS) io.whp = m->panels + m->pk_wh[l * m->D + d];
+    io.whp = whp, io.pw = pw;
     m->cell->forward(&io);
   }
 }
@@ -815,7 +824,8 @@ static void backward_dir(lstm_model* m, ws_t* w, int l, int d, const float* xin,
   dir_ws* Z = &L->dir[d];
   dir_ptrs p = dir_at(m, m->params, l, d), g = dir_at(m, m->gwork, l, d);
   int k = l * m->D + d;
-  transpose(H, GH, p.wh, w->Wt); /* Whᵀ (GH, H) */
+  transpose(H, GH, p.wh, w->Wt); /* Whᵀ (GH, H), in panels for every step when the batch is large */
+  if (w->Pk) k_pack_panels(GH, H, w->Wt, H, w->Pk, PACK_WIDE);
   memset(w->dhr, 0, BH * sizeof(float));
   memset(w->dc, 0, BH * sizeof(float));
   for (int s = 0; s < w->maxlen; s++) {
@@ -827,7 +837,7 @@ static void backward_dir(lstm_model* m, ws_t* w, int l, int d, const float* xin,
     for (int j = 0; j < n; j++) /* from above + from the next step processed */
       for (int q = 0; q < H; q++) w->dh[(size_t)j * H + q] = up[(size_t)j * ldu + q] + w->dhr[(size_t)j * H + q];
     step_io io = step_at(m, w, l, d, t, &p);
-    io.whT = w->Wt, io.dh = w->dh, io.dc = w->dc, io.dhr = w->dhr;
+    io.whT = w->Wt, io.whTp = w->Pk, io.dh = w->dh, io.dc = w->dc, io.dhr = w->dhr;
     if (norms) norms[(size_t)k * T + t] = (float)sqrt(k_sumsq(n * H, w->dh));
     if (cnorms && m->cell->cell_grad_norm) cnorms[(size_t)k * T + t] = m->cell->cell_grad_norm(&io);
     m->cell->backward(&io);

@@ -26,6 +26,11 @@
  * h Wh + bh into gh, and h, c. Backward reads the activations, dh (the total ∂L/∂h of this step)
  * and, for LSTM, dc (∂L/∂c from the next step processed); it writes ∂L/∂(pre-activations) over a
  * (GRU: also gh), ∂L/∂c_prev into dc and ∂L/∂h_prev into dhr. */
+/* Panel widths of the packed weight copies (kernels.h gemm_packed): many rows per step read 8-column
+ * panels, one sequence (sampling) reads 32-column ones. */
+#define PACK_WIDE 8
+#define PACK_ONE 32
+
 typedef struct {
   int n, H, GH, act;     /* rows, hidden, gate width, LSTM_GATE_*                               */
   float* a;              /* (n, GH)                                                              */
@@ -37,9 +42,11 @@ typedef struct {
   const float* cprev;    /* (n, H) LSTM only, ld H                                               */
   float* c;              /* (n, H) LSTM only, ld H                                               */
   const float* wh;       /* (H, GH) forward                                                      */
-  const float* whp;      /* its panel copy (k_pack_panels), or NULL: one-sequence inference      */
+  const float* whp;      /* its panel copy (k_pack_panels), or NULL                              */
+  int pw;                /* its panel width                                                      */
   const float* bh;       /* (GH) GRU forward                                                     */
   const float* whT;      /* (GH, H) backward: wh transposed                                      */
+  const float* whTp;     /* its panel copy, or NULL                                              */
   const float* dh;       /* (n, H) backward                                                      */
   float* dc;             /* (n, H) backward, LSTM                                                */
   float* dhr;            /* (n, H) backward: ∂L/∂h_prev                                          */

@@ -99,39 +99,38 @@ test('gemm: twins bit-identical and close to float64, all tile edges and cache b
   }
 });
 
-// gemm_panels reads B's first N & ~31 columns from a panel copy (c/kernels.h k_pack_panels):
-// P[(j/32)·32K + 32k + j%32] = B[k, j], made here in JS from the contract, the rest from B itself.
-// Both twins must give exactly gemm's bits (the same sums in the same order) and read the panels,
-// not B: the panel copy holds other values than B's first columns in a second run, which must
-// change exactly those columns.
-test('gemm_panels: twins bit-identical to gemm, read the panels for the first N & ~31 columns', () => {
-  const panelsOf = (Bm, Kd, N, ldb) => {
-    const N32 = N & ~31, P = new Float32Array(Math.max(1, Kd * N32));
-    for (let j = 0; j < N32; j++) for (let k = 0; k < Kd; k++) P[(j - (j % 32)) * Kd + k * 32 + (j % 32)] = Bm[k * ldb + j];
+// gemm_packed reads B's first N & ~7 columns from a copy packed in panels of pw = 8 or 32 columns
+// (c/kernels.h k_pack_panels): P[(j/pw)·pw·K + pw·k + j%pw] = B[k, j], made here in JS from the contract, the rest
+// from B itself. Both twins must give exactly gemm's bits (the same sums in the same order) on
+// every path (1–3 rows, 4–7 rows, the blocked path across KC/NC/MC blocks), and read the panels,
+// not B: panels of 2·B must double exactly the panel columns and leave the tail columns alone.
+test('gemm_packed: twins bit-identical to gemm on every path, panel columns read from the panels', () => {
+  const panelsOf = (Bm, Kd, N, ldb, pw, scale = 1) => {
+    const N8 = N & ~7, P = new Float32Array(Math.max(1, Kd * Math.ceil(N8 / pw) * pw)).fill(NaN); // unused lanes: NaN
+    for (let j = 0; j < N8; j++) for (let k = 0; k < Kd; k++) P[(j - (j % pw)) * Kd + k * pw + (j % pw)] = scale * Bm[k * ldb + j];
     return P;
   };
-  for (const M of [1, 2, 3]) for (const N of [1, 31, 32, 33, 64, 65, 100, 512]) for (const Kd of [1, 7, 128, 130]) {
+  const shapes = [];
+  for (const M of [1, 2, 3, 4, 7, 8, 33]) for (const N of [1, 7, 8, 31, 32, 33, 65, 100]) shapes.push([M, N, [1, 7, 128, 130][(M + N) % 4]]);
+  shapes.push([1, 512, 128], [32, 512, 128], [32, 128, 512], [130, 300, 260], [257, 9, 129]);
+  for (const [M, N, Kd] of shapes) for (const pw of [8, 32]) {
     for (const acc of [0, 1]) {
       const ldb = N + 2, ldc = N + 3, lda = Kd + 1;
       const A = randArray(M * lda), B = randArray(Kd * ldb), C = randArray(M * ldc);
-      const what = `gemm_panels M=${M} N=${N} K=${Kd} acc=${acc}`;
+      const what = `gemm_packed M=${M} N=${N} K=${Kd} pw=${pw} acc=${acc}`;
       const g = twins('gemm', () => ({ A, B, C: C.slice() }), (f, p) => f(M, N, Kd, p.A, lda, p.B, ldb, p.C, ldc, acc), { C: M * ldc });
-      const P = panelsOf(B, Kd, N, ldb);
-      const r = twins('gemm_panels', () => ({ A, P, B, C: C.slice() }),
-        (f, p) => f(M, N, Kd, p.A, lda, p.P, p.B, ldb, p.C, ldc, acc), { C: M * ldc });
+      const run = (P, C0) => twins('gemm_packed', () => ({ A, P, B, C: C0.slice() }),
+        (f, p) => f(M, N, Kd, p.A, lda, p.P, pw, p.B, ldb, p.C, ldc, acc), { C: M * ldc });
+      const r = run(panelsOf(B, Kd, N, ldb, pw), C);
       sameBits(r.scalar.C, r.wasmsimd.C, what);
       sameBits(g.scalar.C, r.wasmsimd.C, `${what} vs gemm`);
-      // panels of 2·B: the panel columns double (exactly: ×2 is exact in float), the tail does not
-      const P2 = P.map((v) => 2 * v);
-      const r2 = twins('gemm_panels', () => ({ A, P: P2, B, C: new Float32Array(M * ldc) }),
-        (f, p) => f(M, N, Kd, p.A, lda, p.P, p.B, ldb, p.C, ldc, 0), { C: M * ldc });
-      const r1 = twins('gemm_panels', () => ({ A, P, B, C: new Float32Array(M * ldc) }),
-        (f, p) => f(M, N, Kd, p.A, lda, p.P, p.B, ldb, p.C, ldc, 0), { C: M * ldc });
+      if (acc) continue;
+      const r2 = run(panelsOf(B, Kd, N, ldb, pw, 2), C); // ×2 is exact: the panel columns double exactly
       sameBits(r2.scalar.C, r2.wasmsimd.C, `${what} doubled panels`);
-      const N32 = N & ~31;
+      const N8 = N & ~7;
       for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) {
-        const want = j < N32 ? 2 * r1.wasmsimd.C[i * ldc + j] : r1.wasmsimd.C[i * ldc + j];
-        if (r2.wasmsimd.C[i * ldc + j] !== want) assert.fail(`${what}: column ${j} (row ${i}) does not come from ${j < N32 ? 'the panels' : 'B'}`);
+        const want = j < N8 ? 2 * r.wasmsimd.C[i * ldc + j] : r.wasmsimd.C[i * ldc + j];
+        if (r2.wasmsimd.C[i * ldc + j] !== want) assert.fail(`${what}: column ${j} (row ${i}) does not come from ${j < N8 ? 'the panels' : 'B'}`);
       }
     }
   }
