@@ -17,11 +17,12 @@
 /* out += h_prev Wh (n, GH), and dhr (+)= ∂ Whᵀ (n, H): from the packed copies when the step has
  * them (lstm.c packs once per call, or keeps one for sampling), else packing per product. */
 static void times_wh(const step_io* s, float* out) {
-  if (s->whp) k_gemm_packed(s->n, s->GH, s->H, s->hprev, s->ldp, s->whp, s->pw, s->wh, s->GH, out, s->GH, 1);
+  if (s->whp && s->pw == PACK_ONE) k_gemm_panels(s->n, s->GH, s->H, s->hprev, s->ldp, s->whp, s->wh, s->GH, out, s->GH, 1);
+  else if (s->whp) k_gemm_packed(s->n, s->GH, s->H, s->hprev, s->ldp, s->whp, s->wh, s->GH, out, s->GH, 1);
   else k_gemm(s->n, s->GH, s->H, s->hprev, s->ldp, s->wh, s->GH, out, s->GH, 1);
 }
 static void times_whT(const step_io* s, const float* d, int acc) {
-  if (s->whTp) k_gemm_packed(s->n, s->H, s->GH, d, s->GH, s->whTp, PACK_WIDE, s->whT, s->H, s->dhr, s->H, acc);
+  if (s->whTp) k_gemm_packed(s->n, s->H, s->GH, d, s->GH, s->whTp, s->whT, s->H, s->dhr, s->H, acc);
   else k_gemm(s->n, s->H, s->GH, d, s->GH, s->whT, s->H, s->dhr, s->H, acc);
 }
 

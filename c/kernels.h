@@ -252,32 +252,30 @@ static inline void k_softmax_rows(int N, int O, const float* in, float* out, k_e
   K_KERNEL void gemm__##sfx(int M, int N, int K, const float* restrict A, int lda, const float* restrict B,   \
                    int ldb, float* restrict C, int ldc, int acc)
 
-/* gemm_packed: gemm with the columns j < N & ~7 of B read from a copy P packed in panels of pw
- * columns (pw = 8 or 32; the last panel may hold fewer, multiples of 8, its rows still pw apart):
+/* gemm_packed, gemm_panels: gemm with the columns of B that fill whole panels of pw columns,
+ * j < N & ~(pw − 1), read from a copy P packed panel by panel:
  *   P[(j/pw)·pw·K + pw·k + j%pw] = B[k, j]   (k_pack_panels)
- * Columns from N & ~7 on are read from B. gemm packs B itself for every call; a caller that
- * multiplies by the same weights many times (every time step of a call, every sampled character
- * while the weights stay put) packs once and calls this instead: pw = 8 for many rows (the 4×8
- * block reads one contiguous panel), pw = 32 for one row (the 1×32 block reads one contiguous
- * stream where B's rows lie ldb apart). Either works for any M. The same sums in the same order
- * as gemm, so both agree bit for bit. */
+ * gemm_packed reads panels of pw = 8, gemm_panels of pw = 32; the other columns are read from B.
+ * gemm packs B itself for every call; a caller that multiplies by the same weights many times packs
+ * once and calls these instead: gemm_packed for the per-step products of a batch (its 4×8 block
+ * reads one contiguous panel), gemm_panels for one sequence (sampling: its 1×32 block reads one
+ * contiguous stream where B's rows lie ldb apart). Any M works with either. The same sums in the
+ * same order as gemm, so all three agree bit for bit. */
 #define K_DECL_GEMM_PACKED(sfx)                                                                     \
   K_KERNEL void gemm_packed__##sfx(int M, int N, int K, const float* restrict A, int lda,            \
-                                   const float* restrict P, int pw, const float* restrict B, int ldb, \
+                                   const float* restrict P, const float* restrict B, int ldb,       \
+                                   float* restrict C, int ldc, int acc)
+#define K_DECL_GEMM_PANELS(sfx)                                                                     \
+  K_KERNEL void gemm_panels__##sfx(int M, int N, int K, const float* restrict A, int lda,            \
+                                   const float* restrict P, const float* restrict B, int ldb,       \
                                    float* restrict C, int ldc, int acc)
 
-/* Where column j (< N & ~7) of a K-row B starts in its panel copy; its rows follow pw apart. */
-static inline size_t k_panel_at(int K, int j, int pw) { return (size_t)(j - j % pw) * K + j % pw; }
-
-/* The panel copy gemm_packed reads: the first N & ~7 columns of B (K rows of ld ldb). */
-static inline size_t k_panel_floats(int K, int N, int pw) { return (size_t)K * (size_t)(((N & ~7) + pw - 1) / pw * pw); }
+/* The panel copy: B's columns j < N & ~(pw − 1) (K rows of ld ldb), K · (N & ~(pw − 1)) floats. */
+static inline size_t k_panel_floats(int K, int N, int pw) { return (size_t)K * (size_t)(N & ~(pw - 1)); }
 static inline void k_pack_panels(int K, int N, const float* B, int ldb, float* P, int pw) {
-  int N8 = N & ~7;
-  for (int j0 = 0; j0 < N8; j0 += pw) {
-    int w = N8 - j0 < pw ? N8 - j0 : pw;
+  for (int j0 = 0; j0 + pw <= N; j0 += pw)
     for (int k = 0; k < K; k++)
-      for (int q = 0; q < w; q++) P[(size_t)j0 * K + (size_t)k * pw + q] = B[(size_t)k * ldb + j0 + q];
-  }
+      for (int q = 0; q < pw; q++) P[(size_t)j0 * K + (size_t)k * pw + q] = B[(size_t)k * ldb + j0 + q];
 }
 
 /* lstm_cell_fwd: one step of B rows; act = K_ACT_* is the gate function σ of i, f, o.
@@ -362,7 +360,8 @@ static inline void k_pack_panels(int K, int N, const float* B, int ldb, float* P
 
 #define K_DECL_ALL(sfx)                                                                             \
   K_DECL_GEMM(sfx);                                                                                 \
-  K_DECL_GEMM_PACKED(sfx);                                                                           \
+  K_DECL_GEMM_PACKED(sfx);                                                                          \
+  K_DECL_GEMM_PANELS(sfx);                                                                           \
   K_DECL_LSTM_FWD(sfx);                                                                             \
   K_DECL_LSTM_BWD(sfx);                                                                             \
   K_DECL_GRU_FWD(sfx);                                                                              \
@@ -393,6 +392,7 @@ K_DECL_ALL(wasmsimd);
 #define K_CAT(a, b) K_CAT_(a, b)
 #define k_gemm K_CAT(gemm, K_VARIANT)
 #define k_gemm_packed K_CAT(gemm_packed, K_VARIANT)
+#define k_gemm_panels K_CAT(gemm_panels, K_VARIANT)
 #define k_lstm_cell_fwd K_CAT(lstm_cell_fwd, K_VARIANT)
 #define k_lstm_cell_bwd K_CAT(lstm_cell_bwd, K_VARIANT)
 #define k_gru_cell_fwd K_CAT(gru_cell_fwd, K_VARIANT)

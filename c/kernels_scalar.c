@@ -20,20 +20,25 @@ K_DECL_GEMM(scalar) {
   }
 }
 
-K_DECL_GEMM_PACKED(scalar) {
-  int N8 = N & ~7;
+/* gemm over a panel copy of B (pw columns per panel), the tail columns from B. */
+static void gemm_from_panels(int M, int N, int K, const float* A, int lda, const float* P, int pw, const float* B,
+                             int ldb, float* C, int ldc, int acc) {
+  int Np = N & ~(pw - 1);
   for (int i = 0; i < M; i++) {
     const float* a = A + (size_t)i * lda;
     float* c = C + (size_t)i * ldc;
-    for (int j = 0; j < N8; j++) {
-      const float* p = P + k_panel_at(K, j, pw);
+    for (int j = 0; j < Np; j++) {
+      const float* p = P + (size_t)(j - j % pw) * K + j % pw;
       float s = acc ? c[j] : 0.0f;
       for (int k = 0; k < K; k++) s += a[k] * p[(size_t)k * pw];
       c[j] = s;
     }
   }
-  if (N8 < N) gemm__scalar(M, N - N8, K, A, lda, B + N8, ldb, C + N8, ldc, acc);
+  if (Np < N) gemm__scalar(M, N - Np, K, A, lda, B + Np, ldb, C + Np, ldc, acc);
 }
+
+K_DECL_GEMM_PACKED(scalar) { gemm_from_panels(M, N, K, A, lda, P, 8, B, ldb, C, ldc, acc); }
+K_DECL_GEMM_PANELS(scalar) { gemm_from_panels(M, N, K, A, lda, P, 32, B, ldb, C, ldc, acc); }
 
 K_DECL_LSTM_FWD(scalar) {
   for (int b = 0; b < B; b++) {

@@ -71,13 +71,15 @@ static inline f4 v_tanh(f4 x) {
  * swept. Each C element still sums its k in order: a chunk stores the running sum and the next
  * chunk reloads it, so the result is bit-identical to the scalar twin. Small M (a single sequence)
  * streams B unpacked: packing would cost as much as the product. gemm_packed runs the same blocks
- * on panels the caller packed once (kernels.h): 8 wide for many rows, 32 wide for one. The panel
- * ld reaches the inlined blocks as a constant (8 or 32): a variable one costs ~12 % in training. */
+ * on panels the caller packed once (kernels.h): 8 wide for many rows, 32 wide for one. */
 #define GEMM_KC 128
 #define GEMM_NC 256
 #define GEMM_MC 128
+/* The blocks below are inlined into each caller, so that ldb (8, 32 or the caller's) is a constant
+ * there: out of line, with a variable ld, the 4×8 block runs ~12 % slower. */
+#define GEMM_INLINE static inline __attribute__((always_inline))
 
-static inline void gemm_4x8(int K, const float* A, int lda, const float* B, int ldb, float* C, int ldc,
+GEMM_INLINE void gemm_4x8(int K, const float* A, int lda, const float* B, int ldb, float* C, int ldc,
                             int acc) {
   f4 c00, c01, c10, c11, c20, c21, c30, c31;
   if (acc) {
@@ -107,7 +109,7 @@ static inline void gemm_4x8(int K, const float* A, int lda, const float* B, int 
   ST(C + 3 * ldc, c30), ST(C + 3 * ldc + 4, c31);
 }
 
-static inline void gemm_1x8(int K, const float* A, const float* B, int ldb, float* C, int acc) {
+GEMM_INLINE void gemm_1x8(int K, const float* A, const float* B, int ldb, float* C, int acc) {
   f4 c0 = acc ? LD(C) : SPLAT(0.0f), c1 = acc ? LD(C + 4) : SPLAT(0.0f);
   for (int k = 0; k < K; k++) {
     const float* b = B + (size_t)k * ldb;
@@ -119,7 +121,7 @@ static inline void gemm_1x8(int K, const float* A, const float* B, int ldb, floa
 
 /* One row × 32 columns: eight independent accumulator chains hide the add latency that limits a
  * matrix-vector product (one sequence: sampling, batch-1 training). */
-static inline void gemm_1x32(int K, const float* A, const float* B, int ldb, float* C, int acc) {
+GEMM_INLINE void gemm_1x32(int K, const float* A, const float* B, int ldb, float* C, int acc) {
   f4 c[8];
   for (int q = 0; q < 8; q++) c[q] = acc ? LD(C + 4 * q) : SPLAT(0.0f);
   for (int k = 0; k < K; k++) {
@@ -133,7 +135,7 @@ static inline void gemm_1x32(int K, const float* A, const float* B, int ldb, flo
   for (int q = 0; q < 8; q++) ST(C + 4 * q, c[q]);
 }
 
-static inline void gemm_1x4(int K, const float* A, const float* B, int ldb, float* C, int acc) {
+GEMM_INLINE void gemm_1x4(int K, const float* A, const float* B, int ldb, float* C, int acc) {
   f4 c0 = acc ? LD(C) : SPLAT(0.0f);
   for (int k = 0; k < K; k++) c0 = ADD(c0, MUL(wasm_v128_load32_splat(A + k), LD(B + (size_t)k * ldb)));
   ST(C, c0);
@@ -154,7 +156,7 @@ static void gemm_tail_cols(int M, int N, int j0, int K, const float* A, int lda,
 }
 
 /* Rows [i0, i1) against one 8-column panel of B (ld ldb, packed panels have ldb 8). */
-static inline void gemm_rows_x8(int i0, int i1, int K, const float* A, int lda, const float* B, int ldb,
+GEMM_INLINE void gemm_rows_x8(int i0, int i1, int K, const float* A, int lda, const float* B, int ldb,
                                 float* C, int ldc, int acc) {
   int i = i0;
   for (; i + 4 <= i1; i += 4) gemm_4x8(K, A + (size_t)i * lda, lda, B, ldb, C + (size_t)i * ldc, ldc, acc);
@@ -163,7 +165,7 @@ static inline void gemm_rows_x8(int i0, int i1, int K, const float* A, int lda, 
 
 /* One row × four 8-column panels (32 columns in four contiguous streams, 8·K apart): gemm_1x32 for
  * panels of 8. */
-static inline void gemm_1x32p(int K, const float* A, const float* P, float* C, int acc) {
+GEMM_INLINE void gemm_1x32p(int K, const float* A, const float* P, float* C, int acc) {
   f4 c[8];
   for (int q = 0; q < 8; q++) c[q] = acc ? LD(C + 4 * q) : SPLAT(0.0f);
   const float *p0 = P, *p1 = P + (size_t)8 * K, *p2 = P + (size_t)16 * K, *p3 = P + (size_t)24 * K;
@@ -179,10 +181,10 @@ static inline void gemm_1x32p(int K, const float* A, const float* P, float* C, i
 }
 
 /* C (+)= A B with B's first N & ~7 columns either packed here per (KC, NC) block (P == NULL) or
- * read from the caller's panels P (gemm_packed: 8-column blocks in panels of pw); the tail columns
- * always from B. */
-static void gemm_any(int M, int N, int K, const float* A, int lda, const float* P, int pw, const float* B,
-                     int ldb, float* C, int ldc, int acc) {
+ * read from the caller's 8-column panels P (gemm_packed); the tail columns always from B. Inlined into both kernels: gemm's copy loses every P branch (P is NULL there). */
+static inline __attribute__((always_inline)) void gemm_any(int M, int N, int K, const float* A, int lda,
+                                                           const float* P, const float* B, int ldb, float* C,
+                                                           int ldc, int acc) {
   int N8 = N & ~7;
   if (M < 4) {
     int N32 = N & ~31;
@@ -190,13 +192,11 @@ static void gemm_any(int M, int N, int K, const float* A, int lda, const float* 
       const float* a = A + (size_t)i * lda;
       float* c = C + (size_t)i * ldc;
       for (int j = 0; j < N32; j += 32) {
-        if (P && pw == 32) gemm_1x32(K, a, P + k_panel_at(K, j, pw), 32, c + j, acc);
-        else if (P) gemm_1x32p(K, a, P + k_panel_at(K, j, pw), c + j, acc);
+        if (P) gemm_1x32p(K, a, P + (size_t)j * K, c + j, acc);
         else gemm_1x32(K, a, B + j, ldb, c + j, acc);
       }
       for (int j = N32; j < N8; j += 8) {
-        if (P && pw == 32) gemm_1x8(K, a, P + k_panel_at(K, j, 32), 32, c + j, acc);
-        else if (P) gemm_1x8(K, a, P + (size_t)j * K, 8, c + j, acc);
+        if (P) gemm_1x8(K, a, P + (size_t)j * K, 8, c + j, acc);
         else gemm_1x8(K, a, B + j, ldb, c + j, acc);
       }
     }
@@ -205,8 +205,7 @@ static void gemm_any(int M, int N, int K, const float* A, int lda, const float* 
   }
   if (M < 8) {
     for (int j = 0; j < N8; j += 8) {
-      if (P && pw == 32) gemm_rows_x8(0, M, K, A, lda, P + k_panel_at(K, j, 32), 32, C + j, ldc, acc);
-      else if (P) gemm_rows_x8(0, M, K, A, lda, P + (size_t)j * K, 8, C + j, ldc, acc);
+      if (P) gemm_rows_x8(0, M, K, A, lda, P + (size_t)j * K, 8, C + j, ldc, acc);
       else gemm_rows_x8(0, M, K, A, lda, B + j, ldb, C + j, ldc, acc);
     }
     gemm_tail_cols(M, N, N8, K, A, lda, B, ldb, C, ldc, acc);
@@ -228,13 +227,8 @@ static void gemm_any(int M, int N, int K, const float* A, int lda, const float* 
       for (int i0 = 0; i0 < M; i0 += GEMM_MC) {
         int i1 = M - i0 < GEMM_MC ? M : i0 + GEMM_MC;
         for (int p = 0; p < nc / 8; p++) {
-          /* ld 8 (our packing, or pw 8) or 32, each a constant: the inlined 4×8 blocks keep fixed offsets */
-          if (P && pw == 32)
-            gemm_rows_x8(i0, i1, kc, A + k0, lda, P + k_panel_at(K, j0 + 8 * p, 32) + (size_t)k0 * 32, 32,
-                         C + j0 + 8 * p, ldc, a);
-          else
-            gemm_rows_x8(i0, i1, kc, A + k0, lda, P ? P + (size_t)(j0 + 8 * p) * K + (size_t)k0 * 8 : Bp + (size_t)p * kc * 8,
-                         8, C + j0 + 8 * p, ldc, a);
+          const float* panel = P ? P + (size_t)(j0 + 8 * p) * K + (size_t)k0 * 8 : Bp + (size_t)p * kc * 8;
+          gemm_rows_x8(i0, i1, kc, A + k0, lda, panel, 8, C + j0 + 8 * p, ldc, a);
         }
       }
     }
@@ -243,8 +237,17 @@ static void gemm_any(int M, int N, int K, const float* A, int lda, const float* 
   }
 }
 
-K_DECL_GEMM(wasmsimd) { gemm_any(M, N, K, A, lda, NULL, 8, B, ldb, C, ldc, acc); }
-K_DECL_GEMM_PACKED(wasmsimd) { gemm_any(M, N, K, A, lda, P, pw, B, ldb, C, ldc, acc); }
+K_DECL_GEMM(wasmsimd) { gemm_any(M, N, K, A, lda, NULL, B, ldb, C, ldc, acc); }
+K_DECL_GEMM_PACKED(wasmsimd) { gemm_any(M, N, K, A, lda, P, B, ldb, C, ldc, acc); }
+
+/* One sequence on 32-column panels: one contiguous stream per 1×32 block; the rest through gemm. */
+K_DECL_GEMM_PANELS(wasmsimd) {
+  int N32 = N & ~31;
+  for (int i = 0; i < M; i++)
+    for (int j = 0; j < N32; j += 32)
+      gemm_1x32(K, A + (size_t)i * lda, P + (size_t)j * K, 32, C + (size_t)i * ldc + j, acc);
+  if (N32 < N) gemm__wasmsimd(M, N - N32, K, A, lda, B + N32, ldb, C + N32, ldc, acc);
+}
 
 /* ---- gate activations: the four-lane k_gate / k_gate_grad --------------------------------------
  * act is the same for every call of a step, so the branch is perfectly predicted. */

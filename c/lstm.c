@@ -184,7 +184,7 @@ static int panels_ready(lstm_model* m) {
  * used when the call may (panels: ws_t.panels). */
 static void times_weights(int panels, const lstm_model* m, size_t pk, int M, int N, int K, const float* A,
                           int lda, const float* W, float* C, int acc) {
-  if (panels && M < PANEL_ROWS && pk != PANEL_NONE) k_gemm_packed(M, N, K, A, lda, m->panels + pk, PACK_ONE, W, N, C, N, acc);
+  if (panels && M < PANEL_ROWS && pk != PANEL_NONE) k_gemm_panels(M, N, K, A, lda, m->panels + pk, W, N, C, N, acc);
   else k_gemm(M, N, K, A, lda, W, N, C, N, acc);
 }
 

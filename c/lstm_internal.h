@@ -26,8 +26,8 @@
  * h Wh + bh into gh, and h, c. Backward reads the activations, dh (the total ∂L/∂h of this step)
  * and, for LSTM, dc (∂L/∂c from the next step processed); it writes ∂L/∂(pre-activations) over a
  * (GRU: also gh), ∂L/∂c_prev into dc and ∂L/∂h_prev into dhr. */
-/* Panel widths of the packed weight copies (kernels.h gemm_packed): many rows per step read 8-column
- * panels, one sequence (sampling) reads 32-column ones. */
+/* Panel widths of the packed weight copies (kernels.h): many rows per step read 8-column panels
+ * (gemm_packed), one sequence (sampling) 32-column ones (gemm_panels). */
 #define PACK_WIDE 8
 #define PACK_ONE 32
 

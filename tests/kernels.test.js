@@ -99,15 +99,16 @@ test('gemm: twins bit-identical and close to float64, all tile edges and cache b
   }
 });
 
-// gemm_packed reads B's first N & ~7 columns from a copy packed in panels of pw = 8 or 32 columns
-// (c/kernels.h k_pack_panels): P[(j/pw)·pw·K + pw·k + j%pw] = B[k, j], made here in JS from the contract, the rest
+// gemm_packed and gemm_panels read the columns of B that fill whole panels of pw = 8 or 32 columns
+// from a packed copy (c/kernels.h k_pack_panels): P[(j/pw)·pw·K + pw·k + j%pw] = B[k, j], made here
+// in JS from the contract, the rest
 // from B itself. Both twins must give exactly gemm's bits (the same sums in the same order) on
 // every path (1–3 rows, 4–7 rows, the blocked path across KC/NC/MC blocks), and read the panels,
-// not B: panels of 2·B must double exactly the panel columns and leave the tail columns alone.
-test('gemm_packed: twins bit-identical to gemm on every path, panel columns read from the panels', () => {
+// not B: panels of 2·B must double exactly the panel columns and leave the others alone.
+test('gemm_packed, gemm_panels: twins bit-identical to gemm on every path, panel columns read from the panels', () => {
   const panelsOf = (Bm, Kd, N, ldb, pw, scale = 1) => {
-    const N8 = N & ~7, P = new Float32Array(Math.max(1, Kd * Math.ceil(N8 / pw) * pw)).fill(NaN); // unused lanes: NaN
-    for (let j = 0; j < N8; j++) for (let k = 0; k < Kd; k++) P[(j - (j % pw)) * Kd + k * pw + (j % pw)] = scale * Bm[k * ldb + j];
+    const Np = N & ~(pw - 1), P = new Float32Array(Math.max(1, Kd * Np));
+    for (let j = 0; j < Np; j++) for (let k = 0; k < Kd; k++) P[(j - (j % pw)) * Kd + k * pw + (j % pw)] = scale * Bm[k * ldb + j];
     return P;
   };
   const shapes = [];
@@ -117,20 +118,21 @@ test('gemm_packed: twins bit-identical to gemm on every path, panel columns read
     for (const acc of [0, 1]) {
       const ldb = N + 2, ldc = N + 3, lda = Kd + 1;
       const A = randArray(M * lda), B = randArray(Kd * ldb), C = randArray(M * ldc);
-      const what = `gemm_packed M=${M} N=${N} K=${Kd} pw=${pw} acc=${acc}`;
+      const what = `${pw === 8 ? 'gemm_packed' : 'gemm_panels'} M=${M} N=${N} K=${Kd} acc=${acc}`;
       const g = twins('gemm', () => ({ A, B, C: C.slice() }), (f, p) => f(M, N, Kd, p.A, lda, p.B, ldb, p.C, ldc, acc), { C: M * ldc });
-      const run = (P, C0) => twins('gemm_packed', () => ({ A, P, B, C: C0.slice() }),
-        (f, p) => f(M, N, Kd, p.A, lda, p.P, pw, p.B, ldb, p.C, ldc, acc), { C: M * ldc });
+      const kernel = pw === 8 ? 'gemm_packed' : 'gemm_panels';
+      const run = (P, C0) => twins(kernel, () => ({ A, P, B, C: C0.slice() }),
+        (f, p) => f(M, N, Kd, p.A, lda, p.P, p.B, ldb, p.C, ldc, acc), { C: M * ldc });
       const r = run(panelsOf(B, Kd, N, ldb, pw), C);
       sameBits(r.scalar.C, r.wasmsimd.C, what);
       sameBits(g.scalar.C, r.wasmsimd.C, `${what} vs gemm`);
       if (acc) continue;
       const r2 = run(panelsOf(B, Kd, N, ldb, pw, 2), C); // ×2 is exact: the panel columns double exactly
       sameBits(r2.scalar.C, r2.wasmsimd.C, `${what} doubled panels`);
-      const N8 = N & ~7;
+      const Np = N & ~(pw - 1);
       for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) {
-        const want = j < N8 ? 2 * r.wasmsimd.C[i * ldc + j] : r.wasmsimd.C[i * ldc + j];
-        if (r2.wasmsimd.C[i * ldc + j] !== want) assert.fail(`${what}: column ${j} (row ${i}) does not come from ${j < N8 ? 'the panels' : 'B'}`);
+        const want = j < Np ? 2 * r.wasmsimd.C[i * ldc + j] : r.wasmsimd.C[i * ldc + j];
+        if (r2.wasmsimd.C[i * ldc + j] !== want) assert.fail(`${what}: column ${j} (row ${i}) does not come from ${j < Np ? 'the panels' : 'B'}`);
       }
     }
   }
