@@ -1102,6 +1102,11 @@ int lstm_step_gradient_norms(lstm_model* m, const lstm_batch* b, float* norms, f
   grad_job j = {.in = b, .norms = norms, .cnorms = cnorms};
   int st = compute_gradients(m, &j);
   state_drop(&j.fresh);
+  /* a norm of finite gradients can still exceed FLT_MAX (√(n·H) times the largest element): as
+   * the caller receives them, floats, they must be finite too */
+  size_t n = (size_t)m->cfg.layers * m->D * b->steps;
+  if (st == LSTM_OK && (!finite_all(n, norms) || (cnorms && m->cell->cell_grad_norm && !finite_all(n, cnorms))))
+    st = LSTM_ERR_NONFINITE;
   return st;
 }
 

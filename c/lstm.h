@@ -252,7 +252,8 @@ LSTM_API int lstm_gradients(lstm_model* m, const lstm_batch* b, float* loss);
  * norms[(l·D + d)·T + t] = ‖∂loss/∂h_t‖ of layer l, direction d, the Frobenius norm over the valid
  * sequences and units of the total gradient reaching h_t (from the output at t and from the next
  * step the direction processes). For LSTM models cnorms (L·D, T), when not NULL, gets ‖∂loss/∂c_t‖
- * likewise: the gradient travelling along the cell state; other cells leave it untouched. */
+ * likewise: the gradient travelling along the cell state; other cells leave it untouched.
+ * LSTM_ERR_NONFINITE when a loss, gradient or norm would not be finite as a float. */
 LSTM_API int lstm_step_gradient_norms(lstm_model* m, const lstm_batch* b, float* norms, float* cnorms);
 
 /* Forward and loss, without gradients, dropout or any change to the model: out[0] the mean loss,

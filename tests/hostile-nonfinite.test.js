@@ -150,6 +150,33 @@ test('§4 large head weights: infinite logits, and their softmax, are finite or 
   }
 });
 
+test('§4 stepGradientNorms: a norm of finite gradients that overflows float32 is refused (nonfinite), not Infinity', async () => {
+  // head weights of 2e38 into the target class: every ∂L/∂h_j is about 2e38 (finite), the norm over
+  // 16 units is about 8e38 (above FLT_MAX), while the loss and the parameter gradients stay finite
+  // (found by the JS API fuzzer, seed 1796217094)
+  const net = await Network.create({ cell: 'lstm', vocab: 2, hidden: 16, output: 2, seed: 1 });
+  try {
+    const w = net.parameters()['head.w'], d = w.data.slice();
+    for (let j = 0; j < 16; j++) d[j * 2] = 0, d[j * 2 + 1] = 2e38;
+    net.setParameters({ 'head.w': { shape: w.shape, data: d } });
+    const x = Int32Array.of(0, 1), y = Int32Array.of(1, 1);
+    const g = net.lossAndGradients(x, y, { steps: 2, advance: false });
+    assert.ok(Number.isFinite(g.loss) && Object.values(g.gradients).every((t) => allFinite(t.data)),
+      'the construction keeps the loss and gradients finite');
+    const before = net.getState('train');
+    assert.throws(() => net.stepGradientNorms(x, y, { steps: 2 }), (e) => e.code === 'nonfinite', 'an overflowing norm');
+    const after = net.getState('train');
+    assert.ok(sameBytes(before.h, after.h) && sameBytes(before.c, after.c), 'the train state is unchanged');
+    // smaller weights: finite norms, and the model still works
+    for (let j = 0; j < 16; j++) d[j * 2 + 1] = 2e37;
+    net.setParameters({ 'head.w': { shape: w.shape, data: d } });
+    const r = net.stepGradientNorms(x, y, { steps: 2 });
+    assert.ok(allFinite(r.norms) && r.norms[0] > 1e37, `finite norms: ${Array.from(r.norms)}`);
+  } finally {
+    net.dispose();
+  }
+});
+
 test('§4 a file of 3e38 parameters loads or is refused clearly, and never predicts Infinity or NaN', async (t) => {
   const variants = {
     'head.w 3e38': (p) => ({ 'head.w': p['head.w'].data.map(() => 3e38) }),
