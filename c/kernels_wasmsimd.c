@@ -181,7 +181,8 @@ GEMM_INLINE void gemm_1x32p(int K, const float* A, const float* P, float* C, int
 }
 
 /* C (+)= A B with B's first N & ~7 columns either packed here per (KC, NC) block (P == NULL) or
- * read from the caller's 8-column panels P (gemm_packed); the tail columns always from B. Inlined into both kernels: gemm's copy loses every P branch (P is NULL there). */
+ * read from the caller's 8-column panels P (gemm_packed); the tail columns always from B. Inlined
+ * into both kernels: gemm's copy loses every P branch (P is NULL there). */
 static inline __attribute__((always_inline)) void gemm_any(int M, int N, int K, const float* A, int lda,
                                                            const float* P, const float* B, int ldb, float* C,
                                                            int ldc, int acc) {

@@ -324,11 +324,13 @@ typedef struct {
   dir_ws dir[LSTM_MAX_DIRS];
 } layer_ws;
 
-enum { WS_BACKWARD = 1, WS_DROPOUT = 2, WS_SUMMARY = 4, WS_HEAD = 8, WS_LOSS = 16 };
+/* WS_READ_ONLY: the call only reads the parameters (predict, evaluate, inspect), so a batch of one
+ * sequence may use their panel copies (panels_ready) */
+enum { WS_BACKWARD = 1, WS_DROPOUT = 2, WS_SUMMARY = 4, WS_HEAD = 8, WS_LOSS = 16, WS_READ_ONLY = 32 };
 
 typedef struct {
   int B, T, N, maxlen, flags;
-  int panels;          /* the parameters are not written during this call: use m->panels          */
+  int panels;          /* read m->panels (a WS_READ_ONLY call of fewer than PANEL_ROWS sequences) */
   uint32_t seed;       /* of this call's dropout masks                                           */
   int seq_offset;      /* index of the batch's first sequence in the data-parallel caller's batch */
   int32_t* n;          /* (T + 1) rows at step t; n[t] = 0 for t >= maxlen                      */
@@ -435,7 +437,8 @@ static int ws_prepare(lstm_model* m, const lstm_batch* b, int flags, ws_t* w) {
     m->ws = p, m->ws_cap = (size_t)need;
   }
   ws_layout(m, B, T, (int)N, flags, m->ws, w);
-  w->seed = 0, w->seq_offset = b->seq_offset, w->panels = 0;
+  w->seed = 0, w->seq_offset = b->seq_offset;
+  w->panels = (flags & WS_READ_ONLY) && B < PANEL_ROWS && panels_ready(m);
   /* sort by length, longest first, stably: a counting sort over lengths T..1 */
   int k = 0;
   if (!b->lengths) {
@@ -943,7 +946,10 @@ static int compute_gradients(lstm_model* m, grad_job* j) {
   /* as the caller receives them: floats; and a state that would be carried must be finite too
    * (a rejected call gives back the RNG draw: lstm_train restores the RNG, lstm_gradients never
    * commits one) */
-  if (!isfinite(j->loss) || !isfinite(j->gnorm) || ((j->commit || b->hn || b->cn) && !state_finite(m, w))) {
+  size_t nn = (size_t)L * m->D * w->T; /* step norms of finite gradients may still exceed FLT_MAX */
+  int norms_ok = (!j->norms || finite_all(nn, j->norms)) &&
+                 (!j->cnorms || !m->cell->cell_grad_norm || finite_all(nn, j->cnorms));
+  if (!isfinite(j->loss) || !isfinite(j->gnorm) || !norms_ok || ((j->commit || b->hn || b->cn) && !state_finite(m, w))) {
     state_drop(&j->fresh);
     return LSTM_ERR_NONFINITE;
   }
@@ -1076,8 +1082,7 @@ int lstm_evaluate(lstm_model* m, const lstm_batch* b, double* out) {
   ws_t w;
   const float *h0, *c0;
   state_t fresh = {0, NULL, NULL};
-  int st = ws_prepare(m, b, WS_HEAD | WS_LOSS | (summary ? WS_SUMMARY : 0), &w);
-  if (st == LSTM_OK) w.panels = w.B < PANEL_ROWS && panels_ready(m); /* parameters only read */
+  int st = ws_prepare(m, b, WS_READ_ONLY | WS_HEAD | WS_LOSS | (summary ? WS_SUMMARY : 0), &w);
   if (st == LSTM_OK) st = load_inputs(m, &w, b->inputs);
   if (st == LSTM_OK) st = check_targets(m, &w, b->targets);
   if (st == LSTM_OK) st = state_begin(m, LSTM_STATE_PREDICT, b, advance, &h0, &c0, &fresh);
@@ -1102,11 +1107,6 @@ int lstm_step_gradient_norms(lstm_model* m, const lstm_batch* b, float* norms, f
   grad_job j = {.in = b, .norms = norms, .cnorms = cnorms};
   int st = compute_gradients(m, &j);
   state_drop(&j.fresh);
-  /* a norm of finite gradients can still exceed FLT_MAX (√(n·H) times the largest element): as
-   * the caller receives them, floats, they must be finite too */
-  size_t n = (size_t)m->cfg.layers * m->D * b->steps;
-  if (st == LSTM_OK && (!finite_all(n, norms) || (cnorms && m->cell->cell_grad_norm && !finite_all(n, cnorms))))
-    st = LSTM_ERR_NONFINITE;
   return st;
 }
 
@@ -1132,8 +1132,7 @@ int lstm_predict(lstm_model* m, const lstm_batch* b, float* out, float* hn, floa
   ws_t w;
   const float *h0, *c0;
   state_t fresh = {0, NULL, NULL};
-  int st = ws_prepare(m, b, WS_HEAD | (last ? WS_SUMMARY : 0), &w);
-  if (st == LSTM_OK) w.panels = w.B < PANEL_ROWS && panels_ready(m); /* parameters only read */
+  int st = ws_prepare(m, b, WS_READ_ONLY | WS_HEAD | (last ? WS_SUMMARY : 0), &w);
   if (st == LSTM_OK) st = load_inputs(m, &w, b->inputs);
   if (st == LSTM_OK) st = state_begin(m, LSTM_STATE_PREDICT, b, !stateless, &h0, &c0, &fresh);
   if (st != LSTM_OK) return st;
@@ -1165,8 +1164,7 @@ int lstm_inspect_channels(const lstm_model* m) { return m ? lstm__channels(m->ce
 int lstm_inspect(lstm_model* m, const lstm_batch* b, float* out) {
   if (!m || !b || !out) return LSTM_ERR_ARG;
   ws_t w;
-  int st = ws_prepare(m, b, 0, &w);
-  if (st == LSTM_OK) w.panels = w.B < PANEL_ROWS && panels_ready(m); /* parameters only read */
+  int st = ws_prepare(m, b, WS_READ_ONLY, &w);
   if (st == LSTM_OK) st = load_inputs(m, &w, b->inputs);
   if (st != LSTM_OK) return st;
   load_state(m, &w, b->h0, m->cell->has_c ? b->c0 : NULL);

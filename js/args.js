@@ -152,8 +152,8 @@ const KINDS = {
 /**
  * Checks a data argument's type and reads its length once: a genuine typed array of the kind (its
  * length from the internal slot) or a plain array (its `length` read once, at most maxLength).
- * @param {string | (() => string)} expect  what is expected after "expected Float32Array or array of
- *   numbers": " of length 10 (batch 2 × steps 5)", or a function making it (only an error needs it)
+ * @param {string} expect  what is expected after "expected Float32Array or array of numbers":
+ *   " of length 10 (batch 2 × steps 5)"
  */
 export function dataArg(name, v, kind, expect, maxLength = 1 << 26) {
   const { type, noun } = KINDS[kind];
@@ -161,24 +161,17 @@ export function dataArg(name, v, kind, expect, maxLength = 1 << 26) {
   let n;
   if (ta === type) n = typedLength(v);
   else if (ta === undefined && Array.isArray(v)) n = v.length;
-  else throw argError(`${name}: expected ${type} or array of ${noun}${text(expect)}, got ${describe(v)}`, argName(name));
+  else throw argError(`${name}: expected ${type} or array of ${noun}${expect}, got ${describe(v)}`, argName(name));
   if (!(n <= maxLength)) {
     throw argError(`${name}: ${n} elements, more than the limit of ${maxLength} per call: use a smaller batch or fewer steps`, argName(name));
   }
-  return { name, v, kind, n, typed: ta === type, expect, ta };
-}
-
-const text = (e) => (typeof e === 'function' ? e() : e);
-
-/** What a data argument (dataArg) was, for messages: 'Int32Array(12)', 'Array(3)'. */
-export function gotData(a) {
-  return a.ta ? `${a.ta}(${a.n})` : `Array(${a.n})`;
+  return { name, v, kind, n, typed: ta === type, expect, got: ta ? `${ta}(${n})` : `Array(${n})` };
 }
 
 /** The error for a data argument of the wrong length. */
 export function lengthError(a, expect = a.expect) {
   const { type, noun } = KINDS[a.kind];
-  return argError(`${a.name}: expected ${type} or array of ${noun}${text(expect)}, got ${gotData(a)}`, argName(a.name));
+  return argError(`${a.name}: expected ${type} or array of ${noun}${expect}, got ${a.got}`, argName(a.name));
 }
 
 /** Requires a.n === length. */

@@ -28,7 +28,7 @@
 import { LstmError, describe } from './errors.js';
 import {
   readOptions, intIn, bool, fn, numIn, isPlainObject, argError, oneOf, dataArg, expectLength, readArg,
-  finiteCheck, idCheck, gotData,
+  finiteCheck, idCheck,
 } from './args.js';
 import { CLASS_LOSSES, LAST_LOSSES } from './abi.js';
 import { Rng } from './rng.js';
@@ -113,7 +113,7 @@ function readDataset(what, net, inputs, targets, o) {
   const T = intIn(`${what}: sequenceLength`, o.sequenceLength, 1, 1 << 24);
   const xa = dataArg(`${what} inputs`, inputs, tokens ? 'i32' : 'f32', ` of a length that is a multiple of sequenceLength ${T}${tokens ? '' : ` × input ${width}`}`);
   if (xa.n === 0 || xa.n % (T * width) !== 0) {
-    throw argError(`${what} inputs: expected a length that is a positive multiple of sequenceLength ${T}${tokens ? '' : ` × input ${width}`}, got ${gotData(xa)}`, 'inputs');
+    throw argError(`${what} inputs: expected a length that is a positive multiple of sequenceLength ${T}${tokens ? '' : ` × input ${width}`}, got ${xa.got}`, 'inputs');
   }
   const N = xa.n / (T * width);
   let len = null;
@@ -140,7 +140,7 @@ function readSequences(what, c, inputs, targets, { tokens, width, O, last, class
   }
   const xs = seqs.map((s, i) => {
     const a = dataArg(`${what} inputs[${i}]`, s, tokens ? 'i32' : 'f32', tokens ? '' : ` of a length that is a multiple of input ${width}`);
-    if (a.n === 0 || a.n % width !== 0) throw argError(`${what} inputs[${i}]: expected a non-empty sequence${tokens ? '' : ` whose length is a multiple of input ${width}`}, got ${gotData(a)}`, 'inputs');
+    if (a.n === 0 || a.n % width !== 0) throw argError(`${what} inputs[${i}]: expected a non-empty sequence${tokens ? '' : ` whose length is a multiple of input ${width}`}, got ${a.got}`, 'inputs');
     return readArg(a, tokens ? idCheck(`${what} inputs[${i}]`, 0, c.vocab, 'token ids', ` (vocab ${c.vocab})`) : finiteCheck(`${what} inputs[${i}]`));
   });
   const len = Int32Array.from(xs, (a) => a.length / width);

@@ -778,7 +778,7 @@ export class Network {
     const stepsGiven = o.steps !== undefined;
     let T = stepsGiven ? intIn('steps', o.steps, 1, LIMITS.rows) : 0;
     const per = B * width;
-    const expectIn = () => stepsGiven
+    const expectIn = stepsGiven
       ? ` of length ${B * T * width}${tokens ? ` (batch ${B} × steps ${T})` : ` (batch ${B} × steps ${T} × input ${width})`}`
       : ` of a length that is a positive multiple of ${tokens ? `batch ${B}` : `batch ${B} × input ${width} = ${per}`} (steps not given)`;
     const xa = dataArg('inputs', inputs, kindIn, expectIn, MAX_ELEMENTS);

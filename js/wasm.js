@@ -77,11 +77,9 @@ export class Wasm {
   get f64() { this.#sync(); return this.#f64; }
 
   /** Calls an export; a trap marks the instance unusable and becomes LstmError('trap'). */
-  call(name, a, b, c, d, e, f) {
-    // fixed arity, no spread (the per-character sampling path makes several calls): an export
-    // ignores the arguments past its own arity, and no export takes more than six
+  call(name, ...args) {
     try {
-      return this.x[name](a, b, c, d, e, f);
+      return this.x[name](...args);
     } catch (err) {
       if (!(err instanceof WebAssembly.RuntimeError)) throw err;
       this.trap = err;
@@ -132,10 +130,9 @@ export class Wasm {
   /** Writes a C struct (abi.js layout) at ptr from an object of field values (missing: 0). */
   writeStruct(ptr, name, values) {
     const { size, fields } = STRUCTS[name];
+    this.u8.fill(0, ptr, ptr + size);
     const i32 = this.i32, f32 = this.f32;
-    for (let k = ptr >> 2, end = (ptr + size) >> 2; k < end; k++) i32[k] = 0; // padding (sizes are multiples of 4)
-    for (let i = 0; i < fields.length; i++) {
-      const [field, type, offset] = fields[i];
+    for (const [field, type, offset] of fields) {
       const v = values[field] ?? 0;
       if (type === 'f32') f32[(ptr + offset) >> 2] = v;
       else i32[(ptr + offset) >> 2] = v; // i32, u32 (same bits) and wasm32 pointers
