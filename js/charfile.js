@@ -81,6 +81,7 @@ export function readCharMeta(net, givenText) {
   // the network
   const nc = net.config;
   if (nc.vocab === undefined) throw formatError('network', 'token input (a network created with vocab)', `dense input of width ${nc.input}`);
+  if (nc.bidirectional) throw formatError('network', 'a unidirectional network (a CharModel writes left to right)', 'a bidirectional one');
   if (nc.loss !== 'xent') throw formatError('network', "loss 'xent'", `loss '${nc.loss}'`);
   if (nc.output !== nc.vocab) throw formatError('network', 'output = vocab (one class per symbol)', `vocab ${nc.vocab}, output ${nc.output}`);
   const V = nc.vocab;

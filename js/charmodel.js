@@ -223,6 +223,10 @@ export class CharModel {
     if (nc.vocab === undefined) {
       throw argError(`network: expected a token-input network (created with vocab), got dense input of width ${nc.input}`, 'network');
     }
+    if (nc.bidirectional) {
+      throw argError('network: expected a unidirectional network, got a bidirectional one (a CharModel writes text left ' +
+        'to right, carrying its state; a reverse direction would need the characters not yet written)', 'network');
+    }
     if (nc.loss !== 'xent') throw argError(`network: expected loss 'xent' (a softmax over the vocabulary), got loss '${nc.loss}'`, 'network');
     if (nc.output !== nc.vocab) {
       throw argError(`network: expected as many outputs as input tokens (one class per symbol), got vocab ${nc.vocab}, output ${nc.output}`, 'network');

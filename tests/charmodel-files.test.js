@@ -63,6 +63,7 @@ const CASES = [
   { name: 'a network output size different from the vocabulary', network: { ...NET, output: 12 }, field: 'network', says: /output 12/ },
   { name: 'a network with dense input', network: { ...NET, vocab: undefined, input: 11 }, field: 'network', says: /dense/ },
   { name: 'a network with loss mse', network: { ...NET, loss: 'mse' }, field: 'network', says: /'mse'/ },
+  { name: 'a bidirectional network', network: { ...NET, bidirectional: true }, field: 'network', says: /bidirectional/ },
   { name: 'a network with another vocabulary size', network: { ...NET, vocab: 12, output: 12 }, field: 'vocab', says: /12/ },
   // the config
   { name: 'config.layers disagrees with the network', edit: (c) => { c.config.layers = 2; }, field: 'config.layers', says: /network.*1.*got.*2|1.*2/ },

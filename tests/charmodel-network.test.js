@@ -181,6 +181,10 @@ test('bad networks and vocabularies: LstmError naming the argument; the network 
   expectError(() => CharModel.fromNetwork(dense, V), 'arg', 'network', /token-input.*dense input of width 9/);
   const mse = await Network.create({ ...NET, loss: 'mse' });
   expectError(() => CharModel.fromNetwork(mse, V), 'arg', 'network', /loss 'xent'.*'mse'/);
+  // a reverse direction would read characters not yet written: refused (0.2.0 sampled from a
+  // stateless model one character at a time instead)
+  const bi = await Network.create({ ...NET, bidirectional: true });
+  expectError(() => CharModel.fromNetwork(bi, V), 'arg', 'network', /unidirectional network, got a bidirectional/);
   const wide = await Network.create({ ...NET, output: 10 });
   expectError(() => CharModel.fromNetwork(wide, V), 'arg', 'network', /vocab 9, output 10/);
   const byValue = await Network.create({ ...NET, clip: { mode: 'value', threshold: 1 } });
@@ -191,7 +195,7 @@ test('bad networks and vocabularies: LstmError naming the argument; the network 
   const gone = await Network.create(NET);
   gone.dispose();
   assert.throws(() => CharModel.fromNetwork(gone, V), (e) => e instanceof LstmError && e.code === 'disposed' && e.argument === 'network');
-  for (const n of [dense, mse, wide]) n.dispose();
+  for (const n of [dense, mse, wide, bi]) n.dispose();
 
   // after all that, the network makes a model; a second model on it is refused
   const m = CharModel.fromNetwork(net, V);
