@@ -118,6 +118,7 @@ export class CharModel {
   #rng; // the sampler's PRNG (used when sample() has no seed)
   #lrSet = NaN; // the float32 learning rate last written to the Network
   #holder = null; // the running stream whose state is in the network's predict state now
+  #stepper = null; // the network's stepper (one id in, logits out), made by the first stream that needs it
   #inputs = null;
   #targets = null;
 
@@ -734,7 +735,6 @@ export class CharModel {
     let { ids } = this.#encode(o.prime);
     if (ids.length === 0) ids = Int32Array.of(this.#startId());
     let logits = this.#readPrime(ids);
-    const next = new Int32Array(1);
     for (let n = 0; n < o.length; n++) {
       let id;
       if (o.greedy) {
@@ -751,8 +751,8 @@ export class CharModel {
         this.#claimPredict(me);
         net.setState('predict', me.saved);
       }
-      next[0] = id;
-      logits = net.predict(next, { batch: 1, steps: 1, lastOnly: true });
+      // the stepper's own logits array: read (above) before the next step overwrites it
+      logits = (this.#stepper ??= net.stepper()).step(id);
     }
   }
 

@@ -332,6 +332,35 @@ export interface PredictOptions extends BatchOptions, StateOptions {
   returnState?: boolean;
 }
 
+/** Options of {@link Network.stepper}. */
+export interface StepperOptions {
+  /** Sequences stepped together (default 1). */
+  batch?: number;
+  /** Probabilities instead of logits (models with a class loss). */
+  softmax?: boolean;
+}
+
+/**
+ * One step at a time through a network's predict state, made by {@link Network.stepper}. Steps,
+ * predict and evaluate calls share that state and may interleave; resetState and setState act on
+ * it. Its options are read once and its call staged once in wasm memory it owns.
+ */
+export interface Stepper {
+  /**
+   * The outputs (B, O) of one step: for a token-input network a token id (a number, when batch is
+   * 1) or B ids; for dense input B·I floats. Returns {@link Stepper.output}, which the next step
+   * overwrites: copy it to keep it. Bad input is LstmError 'arg' (argument 'input') and changes
+   * nothing; an output that would not be finite is 'nonfinite' and the state is kept.
+   */
+  step(input: number | Inputs): Float32Array;
+  /** The stepper's own output array, (B, O). */
+  readonly output: Float32Array;
+  readonly batch: number;
+  readonly disposed: boolean;
+  /** Frees the stepper's memory now (else it goes when the stepper is collected); the network stays usable. Later steps throw 'disposed'. */
+  dispose(): void;
+}
+
 /** Options of {@link Network.save}. */
 export interface SaveOptions {
   /** Store the optimizer moments, for an exact resume. Default true. */
@@ -427,6 +456,13 @@ export class Network {
    */
   predict(inputs: Inputs, options?: PredictOptions & { returnState?: false }): Float32Array;
   predict(inputs: Inputs, options: PredictOptions & { returnState: true }): { outputs: Float32Array; h: Float32Array; c?: Float32Array };
+
+  /**
+   * A {@link Stepper} over the predict state: one step of `batch` sequences per call, the same
+   * bits as `predict(x, {batch, steps: 1, lastOnly: true, softmax})` without that call's per-call
+   * costs (for sampling one token at a time). Unidirectional networks only.
+   */
+  stepper(options?: StepperOptions): Stepper;
 
   /** Every activation per layer, direction, step, sequence and channel, from zeros or `initialState` (neither carried state changes). */
   inspect(inputs: Inputs, options?: BatchOptions & { initialState?: RecurrentState }): Inspection;

@@ -19,7 +19,7 @@ import {
 } from './args.js';
 import {
   CELLS, CELL, LOSSES, GATE_ACTIVATIONS, OPTIMIZERS, CLIP_MODES, LIMITS, FLAGS, LAST_LOSSES, CLASS_LOSSES,
-  INPUT_KINDS,
+  INPUT_KINDS, STRUCTS,
 } from './abi.js';
 import { Wasm, newWasm, statusError, S_STATUS, S_OUT, S_DIMS, S_STRUCT, S_F64 } from './wasm.js';
 import { simdSupported } from './loader.js';
@@ -193,6 +193,41 @@ const GRAD_OPTIONS = [...TRAIN_OPTIONS, 'advance'];
 const PREDICT_OPTIONS = [...TRAIN_OPTIONS, 'softmax', 'lastOnly', 'returnState'];
 const INSPECT_OPTIONS = [...DATA_OPTIONS, 'initialState'];
 const SAVE_OPTIONS = ['includeOptimizer', 'includeState', 'meta'];
+
+// The memory of steppers dropped without dispose() goes back to their instance's allocator.
+const STEPPERS = new FinalizationRegistry((s) => freeStepper(s));
+function freeStepper(s) {
+  if (s.freed) return;
+  s.freed = true;
+  s.w.free(s.base); // after a trap, free() does nothing
+}
+
+/** One step at a time through a Network's predict state (Network.stepper). */
+export class Stepper {
+  #s;
+  #step;
+  /** Not public: use Network.stepper(). */
+  constructor(token, s, step) {
+    if (token !== TOKEN) throw new TypeError('use network.stepper(options)');
+    this.#s = s;
+    this.#step = step;
+  }
+
+  /** The outputs (B, O) of one step for `input` (a token id, or B ids / B·I floats): the
+   *  stepper's own array, overwritten by the next step (copy it to keep it). */
+  step(input) { return this.#step(input); }
+
+  /** The array step() returns. */
+  get output() { return this.#s.output; }
+  get batch() { return this.#s.B; }
+  get disposed() { return this.#s.freed; }
+
+  /** Frees the stepper's wasm memory (the network stays usable); later steps throw 'disposed'. */
+  dispose() {
+    STEPPERS.unregister(this.#s);
+    freeStepper(this.#s);
+  }
+}
 
 export class Network {
   #w; // Wasm, or null once disposed
@@ -563,6 +598,78 @@ export class Network {
       if (lstm) r.c = f32.slice(cn >> 2, (cn >> 2) + S);
       return r;
     });
+  }
+
+  /**
+   * A Stepper: the sampling loop's predict(x, {batch, steps: 1, lastOnly: true, softmax}) without
+   * its per-call costs. Its options are read once here and its call is staged once, in wasm memory
+   * it owns (struct, inputs, outputs); each step(x) checks x, writes it there, calls C and copies
+   * the B·O outputs into the stepper's own Float32Array, which it returns (overwritten by the next
+   * step). Same bits as predict, through the same predict state: steps and predict calls may
+   * interleave. Unidirectional models only (a bidirectional one has no carried state).
+   */
+  stepper(options) {
+    return this.#run('stepper', () => {
+      const o = readOptions('stepper options', options, ['batch', 'softmax']);
+      const B = o.batch === undefined ? 1 : intIn('batch', o.batch, 1, LIMITS.batch);
+      const softmax = bool('softmax', o.softmax, false);
+      if (softmax && !CLASS_LOSSES.includes(this.#config.loss)) {
+        throw argError(`softmax: only for models with a class loss ('xent', 'xent-last'), this one has loss '${this.#config.loss}'`, 'softmax');
+      }
+      if (this.#D !== 1) {
+        throw argError('stepper: a bidirectional model has no carried state (its reverse direction reads the future): ' +
+          'use predict with stateful: false on whole sequences', 'stepper');
+      }
+      const c = this.#config, w = this.#w, O = c.output;
+      const width = c.vocab !== undefined ? 1 : c.input;
+      if (B * O > MAX_ELEMENTS || B * width > MAX_ELEMENTS) {
+        throw argError(`batch: ${B} × ${Math.max(O, width)} elements per step, more than the limit of ${MAX_ELEMENTS}`, 'batch');
+      }
+      const size = STRUCTS.lstm_batch.size; // a multiple of 4
+      const base = w.malloc(size + 4 * B * (width + O));
+      const s = { w, base, x: base + size, out: base + size + 4 * B * width, B, width, output: new Float32Array(B * O), freed: false };
+      w.writeStruct(base, 'lstm_batch', { inputs: s.x, batch: B, steps: 1, flags: FLAGS.lastOnly | (softmax ? FLAGS.softmax : 0) });
+      const stepper = new Stepper(TOKEN, s, (x) => this.#step(s, x));
+      STEPPERS.register(stepper, s, s);
+      return stepper;
+    });
+  }
+
+  // One step of a stepper (see stepper()): a token id given as a number is the fast path; any
+  // other input is read once into an owned copy like predict's.
+  #step(s, x) {
+    const w = this.#w;
+    if (s.freed) throw new LstmError('disposed', 'step: this Stepper was disposed');
+    if (w !== s.w) this.#live('step'); // the network was disposed (and s.w is its old instance)
+    if (w.trap) this.#live('step');
+    if (this.#busy) this.#refuseBusy('step');
+    this.#busy = 'step';
+    try {
+      const c = this.#config, n = s.B * s.width;
+      if (c.vocab !== undefined && s.B === 1 && typeof x === 'number') {
+        if (!(Number.isInteger(x) && x >= 0 && x < c.vocab)) {
+          throw argError(`input: expected a token id in [0, ${c.vocab}) (vocab ${c.vocab}), got ${describe(x)}`, 'input');
+        }
+        w.i32[s.x >> 2] = x;
+      } else if (c.vocab !== undefined) {
+        const a = expectLength(dataArg('input', x, 'i32', ` of length ${n} (batch ${s.B}), or a number when batch is 1`), n);
+        w.i32.set(readArg(a, idCheck('input', 0, c.vocab, 'token ids', ` (vocab ${c.vocab})`)), s.x >> 2);
+      } else {
+        const a = expectLength(dataArg('input', x, 'f32', ` of length ${n} (batch ${s.B} × input ${s.width})`), n);
+        w.f32.set(readArg(a, finiteCheck('input')), s.x >> 2);
+      }
+      const st = w.call('lstm_predict', this.#m, s.base, s.out, 0, 0);
+      if (st === 6) {
+        throw new LstmError('nonfinite', 'step: an output or state would not be finite (inputs or weights too ' +
+          'large for float32); nothing was returned and the predict state was kept');
+      }
+      check(st, 'step');
+      const f32 = w.f32, out = s.output, at = s.out >> 2;
+      for (let i = 0; i < out.length; i++) out[i] = f32[at + i];
+      return out;
+    } finally {
+      this.#busy = null;
+    }
   }
 
   /** Activations per layer, direction, step, sequence and channel, from zeros or initialState

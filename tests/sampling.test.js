@@ -124,21 +124,37 @@ test('stream() and streamAsync() yield exactly the text sample() returns', async
   assert.throws(() => m.sample({ prime: 5 }), (e) => e.code === 'arg');
 });
 
-test('streaming is O(1) per character: one predict call of one step each, after the prime', async () => {
-  const m = await model();
-  const net = m.network;
+// Spies on a network's predict calls and on the steps of the steppers it makes (CharModel steps
+// one character at a time through a stepper): records [what, ...] per call.
+function spy(net, calls, record = (x, o) => ['predict', x.length, o.batch, o.steps, o.lastOnly]) {
+  const { predict, stepper } = net;
+  net.predict = function (x, o) { calls.push(record(x, o)); return predict.call(this, x, o); };
+  net.stepper = function (o) {
+    const st = stepper.call(this, o), step = st.step;
+    calls.push(['stepper', o?.batch ?? 1, o?.softmax ?? false]);
+    st.step = (x) => { calls.push(['step', typeof x === 'number' ? 1 : x.length]); return step.call(st, x); };
+    return st;
+  };
+  return () => { delete net.predict; delete net.stepper; };
+}
+
+test('streaming is O(1) per character: the prime in one predict call, then one step per character', async () => {
+  const m = await CharModel.create(OPTS); // a fresh model: it makes its stepper here
+  m.trainSteps(2);
   const calls = [];
-  const predict = net.predict;
-  net.predict = function (x, o) { calls.push([x.length, o.batch, o.steps, o.lastOnly]); return predict.call(this, x, o); };
+  const restore = spy(m.network, calls);
   try {
     const s = m.sample({ prime: 'The cat', length: 50, seed: 1 });
     assert.equal([...s].length, 50);
+    assert.equal([...m.sample({ length: 5, seed: 2 })].length, 5);
   } finally {
-    delete net.predict;
+    restore();
   }
-  assert.deepEqual(calls[0], [7, 1, 7, true], 'the prime in one call');
-  assert.equal(calls.length, 50, 'no call after the last character');
-  assert.ok(calls.slice(1).every((c) => c[0] === 1 && c[1] === 1 && c[2] === 1 && c[3] === true));
+  assert.deepEqual(calls[0], ['predict', 7, 1, 7, true], 'the prime in one call');
+  assert.deepEqual(calls[1], ['stepper', 1, false], 'one stepper of one sequence, logits');
+  assert.deepEqual(calls.slice(2, 51), Array(49).fill(['step', 1]), 'then one step per character, none after the last');
+  assert.deepEqual(calls.slice(51), [['predict', 1, 1, 1, true], ...Array(4).fill(['step', 1])], 'the next sample reuses the stepper');
+  m.dispose();
 });
 
 test('a long prime is read in pieces through the predict state: the same as one predict call', async () => {
@@ -159,16 +175,16 @@ test('a long prime is read in pieces through the predict state: the same as one 
     logits = net.predict([id], { batch: 1, lastOnly: true });
   }
   const calls = [];
-  const predict = net.predict;
-  net.predict = function (x, o) { calls.push(o.steps); return predict.call(this, x, o); };
+  const restore = spy(net, calls, (x, o) => o.steps);
   let got;
   try {
     got = m.sample({ prime, length: 20, greedy: true });
   } finally {
-    delete net.predict;
+    restore();
   }
   assert.equal(got, expected, 'pieces give the same state as one call');
-  const pieces = calls.slice(0, calls.length - 19);
+  const pieces = calls.filter((c) => typeof c === 'number');
+  assert.equal(calls.length, pieces.length + 1 + 19, 'after the pieces a stepper and 19 steps');
   assert.ok(pieces.length >= 3, `the prime in ${pieces.length} pieces (${pieces.join(', ')})`);
   assert.equal(pieces.reduce((a, b) => a + b), 10_000);
   // 150k characters: one call would need a workspace of 150k × 2000 outputs (> 1 GB: 'nomem'

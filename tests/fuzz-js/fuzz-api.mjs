@@ -366,8 +366,10 @@ async function networkEpisode(env) {
   }
 }
 
+const STEPPERS = new WeakMap(); // network -> Map(options -> its Stepper)
+
 const NETWORK_ACTIONS = {
-  train: 12, lossAndGradients: 8, stepGradientNorms: 4, predict: 14, inspect: 5, applyGradients: 6, setParameters: 6,
+  train: 12, lossAndGradients: 8, stepGradientNorms: 4, predict: 14, step: 6, inspect: 5, applyGradients: 6, setParameters: 6,
   parameters: 2, setState: 5, getState: 2, resetState: 3, setTrainingConfig: 5, save: 5, reload: 2, getters: 3,
   dispose: 1, loadHostile: 2, huge: 1,
 };
@@ -900,6 +902,32 @@ const NETWORK_OPS = {
   stepGradientNorms: (ctx, env) => dataOp(ctx, env, 'stepGradientNorms', true, { stateful: true, initialState: true }),
   predict: (ctx, env) => dataOp(ctx, env, 'predict', false, { stateful: true, initialState: true, softmax: true, lastOnly: true, returnState: true }),
   inspect: (ctx, env) => dataOp(ctx, env, 'inspect', false, { initialState: true }),
+
+  // a step of a stepper (made on first use, per network and options, and kept: steps continue
+  // the predict state like stateful predict calls, so they interleave with the other actions)
+  step(ctx, env) {
+    const { rng } = ctx;
+    const c = ctx.net.config, tokens = c.vocab !== undefined;
+    if (typeof ctx.net.stepper !== 'function') return undefined; // an older build (--lib)
+    const B = rng.int(1, 2), softmax = rng.chance(0.5);
+    const stepperOf = (n) => {
+      if (!STEPPERS.has(n)) STEPPERS.set(n, new Map());
+      const mine = STEPPERS.get(n), key = `${B} ${softmax}`;
+      if (!mine.has(key)) mine.set(key, n.stepper({ batch: B, softmax })); // refused for bidirectional models and softmax on mse
+      return mine.get(key);
+    };
+    let x;
+    if (tokens && B === 1 && rng.chance(0.4)) {
+      const v = rng.chance(0.85) ? rng.int(0, c.vocab - 1) : badId(rng, 0, c.vocab);
+      x = arg({ value: v, clean: v, mode: STRICT, desc: String(v) });
+    } else {
+      x = dataArgument(ctx, tokens ? { kind: 'i32', n: B, good: () => rng.int(0, c.vocab - 1), bad: () => badId(rng, 0, c.vocab) }
+        : { kind: 'f32', n: B * c.input, good: () => floatValue(rng), bad: () => badFloat(rng) });
+    }
+    return hostileCall(ctx, env, `stepper({batch: ${B}, softmax: ${softmax}}).step`, [x], (n, v) => stepperOf(n).step(v).slice(), {
+      sync: (net, twin) => twin.setState('predict', net.getState('predict')),
+    });
+  },
 
   applyGradients(ctx, env) {
     const { rng } = ctx;
