@@ -5,7 +5,8 @@
 //
 // Workloads (a char-LM: tokens in, V = 65 logits out, LSTM):
 //   sample H128 L1, sample H128 L2   stateful generation, one character per call: ours
-//                                    Network.predict(…, {batch: 1, steps: 1, softmax, lastOnly})
+//                                    Network.stepper({softmax: true}).step(token) (the same bits
+//                                    as predict(…, {batch: 1, steps: 1, softmax, lastOnly}))
 //                                    carrying its state; onnxruntime InferenceSession.run with the
 //                                    state fed back (inputs tokens, h0, c0 → output, h, c), the
 //                                    export ending in a Softmax; both draw the next character in
@@ -57,9 +58,10 @@ export async function runOurs({ workload: w, quick }) {
   const net = await network(w);
   let step;
   if (w.kind === 'sample') {
-    const x = new Int32Array(1), draw = drawer(), opts = { batch: 1, steps: 1, softmax: true, lastOnly: true };
+    const s = net.stepper({ softmax: true }), draw = drawer();
+    let x = 0;
     step = () => {
-      for (let i = 0; i < 200; i++) x[0] = draw(net.predict(x, opts));
+      for (let i = 0; i < 200; i++) x = draw(s.step(x));
       return 200;
     };
   } else {
