@@ -53,18 +53,18 @@ export async function runOursWorkload({ workload: w, quick = false, simd = true 
   let net, step;
   if (w.kind === 'sample') {
     net = await Network.create({ cell: w.cell, vocab: w.V, hidden: w.H, layers: w.L, output: w.V, seed: 1, simd });
-    // stateful generation: one predict step per character, then sample from the softmax in JS
-    const x = new Int32Array(1);
-    const opts = { batch: 1, steps: 1, softmax: true, lastOnly: true };
-    let r = 0.5;
+    // stateful generation: one step per character (Network.stepper, the same bits as a predict
+    // call of one step), then sample from the softmax in JS
+    const stepper = net.stepper({ softmax: true });
+    let r = 0.5, x = 0;
     const chars = 200;
     step = () => {
       for (let i = 0; i < chars; i++) {
-        const p = net.predict(x, opts);
+        const p = stepper.step(x);
         r = (r + 0.6180339887) % 1;
         let c = 0, k = 0;
         for (; k < p.length - 1; k++) { c += p[k]; if (c > r) break; }
-        x[0] = k;
+        x = k;
       }
       return chars;
     };
