@@ -628,15 +628,15 @@ static void forward_dir(lstm_model* m, ws_t* w, int l, int d, const float* x, in
   int N = w->N, GH = m->G * m->cfg.hidden;
   float* A = w->ly[l].dir[d].A;
   dir_ptrs p = dir_at(m, m->params, l, d);
-  /* A = X Wx + b for every valid step (GRU: + bx) */
-  for (int r = 0; r < N; r++) memcpy(A + (size_t)r * GH, p.b, sizeof(float) * GH);
+  /* A = X Wx + b for every valid step (GRU: + bx); one-hot × Wx is a row gather: A = b + Wx[tok] */
   if (l == 0 && m->cfg.input_kind == LSTM_INPUT_TOKENS) {
-    for (int r = 0; r < N; r++) { /* one-hot × Wx is a row gather */
+    for (int r = 0; r < N; r++) {
       float* a = A + (size_t)r * GH;
       const float* row = p.wx + (size_t)w->tok[r] * GH;
-      for (int j = 0; j < GH; j++) a[j] += row[j];
+      for (int j = 0; j < GH; j++) a[j] = p.b[j] + row[j];
     }
   } else {
+    for (int r = 0; r < N; r++) memcpy(A + (size_t)r * GH, p.b, sizeof(float) * GH);
     times_weights(w->panels, m, m->pk_wx[l * m->D + d], N, GH, I, x, I, p.wx, A, 1);
   }
   /* Wh in panels for every step: the model's copy (few rows), or packed here once (many rows) */
