@@ -524,9 +524,14 @@ static void store_state(const lstm_model* m, const ws_t* w, float* h, float* c) 
 }
 
 static int finite_all(size_t n, const float* x) {
-  for (size_t i = 0; i < n; i++)
-    if (!(x[i] - x[i] == 0.0f)) return 0;
-  return 1;
+  uint32_t e = 0; /* the largest exponent field: all ones for ±Inf and NaN (branch-free: vectorised) */
+  for (size_t i = 0; i < n; i++) {
+    uint32_t bits;
+    memcpy(&bits, x + i, sizeof bits);
+    bits &= 0x7f800000u;
+    e = bits > e ? bits : e;
+  }
+  return e != 0x7f800000u;
 }
 
 /* Whether every final state is finite (the state a call would carry or return). */
