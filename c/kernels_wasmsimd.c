@@ -272,14 +272,18 @@ K_DECL_LSTM_FWD(wasmsimd) {
     float *gf = gi + H, *gg = gi + 2 * H, *go = gi + 3 * H;
     const float* cp = cprev + (size_t)b * H;
     float *cb = c + (size_t)b * H, *hb = h + (size_t)b * ldh;
-    int j = 0;
-    for (; j + 4 <= H; j += 4) {
-      f4 i = v_gate(LD(gi + j), act), f = v_gate(LD(gf + j), act), g = v_tanh(LD(gg + j)), o = v_gate(LD(go + j), act);
-      f4 cj = ADD(MUL(f, LD(cp + j)), MUL(i, g));
-      ST(gi + j, i), ST(gf + j, f), ST(gg + j, g), ST(go + j, o);
-      ST(cb + j, cj), ST(hb + j, MUL(o, v_tanh(cj)));
+    /* One activation per loop, not five per unit: each pass is a single exp chain per vector, so
+     * the out-of-order window holds several of them at once (the fused loop's five long chains
+     * per unit left it latency-bound). i and f are contiguous: one pass over 2H. */
+    int H4 = H & ~3;
+    for (int j = 0; j < H4; j += 4) ST(gi + j, v_gate(LD(gi + j), act)), ST(gf + j, v_gate(LD(gf + j), act));
+    for (int j = 0; j < H4; j += 4) ST(go + j, v_gate(LD(go + j), act));
+    for (int j = 0; j < H4; j += 4) ST(gg + j, v_tanh(LD(gg + j)));
+    for (int j = 0; j < H4; j += 4) {
+      f4 cj = ADD(MUL(LD(gf + j), LD(cp + j)), MUL(LD(gi + j), LD(gg + j)));
+      ST(cb + j, cj), ST(hb + j, MUL(LD(go + j), v_tanh(cj)));
     }
-    for (; j < H; j++) k_lstm_fwd_unit(gi, gf, gg, go, cp, cb, hb, j, act);
+    for (int j = H4; j < H; j++) k_lstm_fwd_unit(gi, gf, gg, go, cp, cb, hb, j, act);
   }
 }
 
@@ -315,15 +319,17 @@ K_DECL_GRU_FWD(wasmsimd) {
     const float *hz = hr + H, *hn = hr + 2 * H;
     const float* hp = hprev + (size_t)b * ldp;
     float* hb = h + (size_t)b * ldh;
-    int j = 0;
-    for (; j + 4 <= H; j += 4) {
-      f4 r = v_gate(ADD(LD(xr + j), LD(hr + j)), act);
-      f4 z = v_gate(ADD(LD(xz + j), LD(hz + j)), act);
-      f4 n = v_tanh(ADD(LD(xn + j), MUL(r, LD(hn + j))));
-      ST(xr + j, r), ST(xz + j, z), ST(xn + j, n);
-      ST(hb + j, ADD(MUL(SUB(one, z), n), MUL(z, LD(hp + j))));
+    /* one activation per loop (see lstm_cell_fwd): r and z are contiguous, one pass over 2H */
+    int H4 = H & ~3;
+    for (int j = 0; j < H4; j += 4) {
+      ST(xr + j, v_gate(ADD(LD(xr + j), LD(hr + j)), act));
+      ST(xz + j, v_gate(ADD(LD(xz + j), LD(hz + j)), act));
     }
-    for (; j < H; j++) k_gru_fwd_unit(xr, xz, xn, hr, hz, hn, hp, hb, j, act);
+    for (int j = 0; j < H4; j += 4) {
+      f4 n = v_tanh(ADD(LD(xn + j), MUL(LD(xr + j), LD(hn + j)))), z = LD(xz + j);
+      ST(xn + j, n), ST(hb + j, ADD(MUL(SUB(one, z), n), MUL(z, LD(hp + j))));
+    }
+    for (int j = H4; j < H; j++) k_gru_fwd_unit(xr, xz, xn, hr, hz, hn, hp, hb, j, act);
   }
 }
 
