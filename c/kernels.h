@@ -45,16 +45,14 @@
 static inline uint32_t k_f2u(float x) { uint32_t u; memcpy(&u, &x, 4); return u; }
 static inline float k_u2f(uint32_t u) { float x; memcpy(&x, &u, 4); return x; }
 
-/* float -> int32 as wasm's i32.trunc_sat (what the SIMD twin uses): NaN -> 0 instead of undefined
- * behaviour. Here n is an integer in [-126, 0] or NaN. */
-static inline int32_t k_trunc_sat(float n) { return n == n ? (int32_t)n : 0; }
-
 /* e^z = s + tsp with s = 2^n and tsp = (t s) p, for z <= 0 (clamped at K_ZMIN). Callers add the
  * parts themselves: e^z = tsp + s, and e^z − 1 = tsp + (s − 1) (exact near 0, where s = 1). */
 static inline void k_exp_parts(float z, float* s_out, float* tsp) {
   z = z < K_ZMIN ? K_ZMIN : z;
-  float n = (z * K_LOG2E + K_MAGIC) - K_MAGIC;
-  float s = k_u2f((uint32_t)(k_trunc_sat(n) + 127) << 23);
+  float nm = z * K_LOG2E + K_MAGIC, n = nm - K_MAGIC;
+  /* s = 2^n: n, an integer in [-126, 0], is in nm's low mantissa bits (no float-to-int
+   * conversion, which V8 lowers to a long sequence for the SIMD twin; a NaN z makes t NaN) */
+  float s = k_u2f((k_f2u(nm) - k_f2u(K_MAGIC) + 127u) << 23);
   float t = z - n * K_LN2_HI;
   t = t - n * K_LN2_LO;
   float p = K_C5 * t + K_C4;

@@ -30,9 +30,7 @@ static inline void v_exp_parts(f4 z, f4* s_out, f4* tsp) {
   z = wasm_f32x4_pmax(z, SPLAT(K_ZMIN)); /* pmax(a, b) = a < b ? b : a, as the scalar clamp */
   const f4 magic = SPLAT(K_MAGIC);
   f4 nm = ADD(MUL(z, SPLAT(K_LOG2E)), magic), n = SUB(nm, magic);
-  /* s = 2^n from nm's bits (n + 1.5·2^23: its low mantissa bits hold the integer n, as
-   * trunc_sat(n) would give it), without the conversion, which V8 lowers to a long sequence.
-   * A NaN z gives a NaN result either way (t is NaN). */
+  /* s = 2^n from nm's bits, as in k_exp_parts (i32x4.trunc_sat would cost a long V8 sequence) */
   f4 s = wasm_i32x4_shl(wasm_i32x4_add(wasm_i32x4_sub(nm, magic), wasm_i32x4_splat(127)), 23);
   f4 t = SUB(z, MUL(n, SPLAT(K_LN2_HI)));
   t = SUB(t, MUL(n, SPLAT(K_LN2_LO)));
