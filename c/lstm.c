@@ -629,18 +629,24 @@ static const float* layer_input(lstm_model* m, ws_t* w, int l, int mode) {
   return x;
 }
 
+/* Rows [r0, r0 + n) of A for token inputs: one-hot × Wx is a row gather, A = b + Wx[tok]. */
+static void gather_tokens(const ws_t* w, const dir_ptrs* p, int GH, float* A, int r0, int n) {
+  for (int r = r0; r < r0 + n; r++) {
+    float* a = A + (size_t)r * GH;
+    const float* row = p->wx + (size_t)w->tok[r] * GH;
+    for (int j = 0; j < GH; j++) a[j] = p->b[j] + row[j];
+  }
+}
+
 static void forward_dir(lstm_model* m, ws_t* w, int l, int d, const float* x, int I) {
   int N = w->N, GH = m->G * m->cfg.hidden;
   float* A = w->ly[l].dir[d].A;
   dir_ptrs p = dir_at(m, m->params, l, d);
-  /* A = X Wx + b for every valid step (GRU: + bx); one-hot × Wx is a row gather: A = b + Wx[tok] */
-  if (l == 0 && m->cfg.input_kind == LSTM_INPUT_TOKENS) {
-    for (int r = 0; r < N; r++) {
-      float* a = A + (size_t)r * GH;
-      const float* row = p.wx + (size_t)w->tok[r] * GH;
-      for (int j = 0; j < GH; j++) a[j] = p.b[j] + row[j];
-    }
-  } else {
+  /* A = X Wx + b for every valid step (GRU: + bx): one product for all steps; token rows are
+   * gathered step by step below, just before the step reads them (in cache, not 4·N·GH bytes
+   * written long before) */
+  int tokens = l == 0 && m->cfg.input_kind == LSTM_INPUT_TOKENS;
+  if (!tokens) {
     for (int r = 0; r < N; r++) memcpy(A + (size_t)r * GH, p.b, sizeof(float) * GH);
     times_weights(w->panels, m, m->pk_wx[l * m->D + d], N, GH, I, x, I, p.wx, A, 1);
   }
@@ -651,6 +657,7 @@ static void forward_dir(lstm_model* m, ws_t* w, int l, int d, const float* x, in
   else if (w->Pk) k_pack_panels(m->cfg.hidden, GH, p.wh, GH, w->Pk, pw), whp = w->Pk;
   for (int s = 0; s < w->maxlen; s++) {
     int t = d == 0 ? s : w->maxlen - 1 - s;
+    if (tokens) gather_tokens(w, &p, GH, A, w->off[t], w->n[t]);
     step_io io = step_at(m, w, l, d, t, &p);
     io.whp = whp, io.pw = pw;
     m->cell->forward(&io);
