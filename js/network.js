@@ -187,6 +187,15 @@ function floats(name, v, length, why, flush = true) {
 
 // ---- Network
 
+// predict's and stepper's softmax option: probabilities only for models with a class loss.
+function softmaxOption(v, loss) {
+  const softmax = bool('softmax', v, false);
+  if (softmax && !CLASS_LOSSES.includes(loss)) {
+    throw argError(`softmax: only for models with a class loss ('xent', 'xent-last'), this one has loss '${loss}'`, 'softmax');
+  }
+  return softmax;
+}
+
 const DATA_OPTIONS = ['batch', 'steps', 'lengths'];
 const TRAIN_OPTIONS = [...DATA_OPTIONS, 'stateful', 'initialState'];
 const GRAD_OPTIONS = [...TRAIN_OPTIONS, 'advance'];
@@ -564,11 +573,8 @@ export class Network {
   predict(inputs, options) {
     return this.#run('predict', () => {
       const o = readOptions('predict options', options, PREDICT_OPTIONS);
-      const softmax = bool('softmax', o.softmax, false), lastOnly = bool('lastOnly', o.lastOnly, false);
+      const softmax = softmaxOption(o.softmax, this.#config.loss), lastOnly = bool('lastOnly', o.lastOnly, false);
       const returnState = bool('returnState', o.returnState, false);
-      if (softmax && !CLASS_LOSSES.includes(this.#config.loss)) {
-        throw argError(`softmax: only for models with a class loss ('xent', 'xent-last'), this one has loss '${this.#config.loss}'`, 'softmax');
-      }
       const flags = (softmax ? FLAGS.softmax : 0) | (lastOnly ? FLAGS.lastOnly : 0);
       const read = this.#read('predict', inputs, undefined, o, flags);
       const sh = worthSplitting(this.#context(), read, SPLIT.minFlops);
@@ -612,10 +618,7 @@ export class Network {
     return this.#run('stepper', () => {
       const o = readOptions('stepper options', options, ['batch', 'softmax']);
       const B = o.batch === undefined ? 1 : intIn('batch', o.batch, 1, LIMITS.batch);
-      const softmax = bool('softmax', o.softmax, false);
-      if (softmax && !CLASS_LOSSES.includes(this.#config.loss)) {
-        throw argError(`softmax: only for models with a class loss ('xent', 'xent-last'), this one has loss '${this.#config.loss}'`, 'softmax');
-      }
+      const softmax = softmaxOption(o.softmax, this.#config.loss);
       if (this.#D !== 1) {
         throw argError('stepper: a bidirectional model has no carried state (its reverse direction reads the future): ' +
           'use predict with stateful: false on whole sequences', 'stepper');
