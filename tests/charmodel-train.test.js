@@ -6,9 +6,9 @@
 // (Node and headless Chromium).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { eventLoopTests } from './event-loop.js';
 import { CharModel, LstmError } from '../js/index.js';
 import { expectReject } from './expect.js';
-import { chromiumSkip } from './chromium.js';
 import * as ref from './reference.js';
 
 const TEXT = 'the cat sat on the mat. the dog sat on the log. a bird flew over the tree.\n'.repeat(40);
@@ -274,30 +274,4 @@ const eventLoopTrain = async (lib) => {
   return { gap, busy, ticks, seconds, steps: h.steps, evals: h.valLoss.length };
 };
 
-async function twice(run, ok) {
-  const first = await run();
-  return ok(first) ? first : { ...(await run()), first };
-}
-
-test('while train runs on the main thread, a 16 ms interval keeps firing (no gap above 50 ms) — Node', async () => {
-  const lib = await import('../js/index.js');
-  const r = await twice(() => eventLoopTrain(lib), (x) => x.busy <= 50);
-  assert.ok(r.evals >= 2, `evaluations ran: ${r.evals}`);
-  assert.ok(r.ticks >= 10, `${r.ticks} ticks in ${r.seconds} s`); // how often a busy machine runs us is its business: busy is the measure
-  assert.ok(r.busy <= 50, `the loop was busy for ${r.busy.toFixed(1)} ms between two ticks (wall gap ${r.gap.toFixed(1)} ms)${r.first ? ` (and ${r.first.busy.toFixed(1)} ms before)` : ''}`);
-});
-
-test('… and in headless Chromium', { skip: chromiumSkip('the event-loop test in Chromium') }, async () => {
-  const { launch } = await import('./browser/harness.js');
-  const b = await launch();
-  try {
-    const page = await b.firstPage();
-    await page.goto(`${b.srv.url}web/style.css`);
-    const run = () => page.evaluate(`(async () => (${eventLoopTrain.toString()})(await import('/js/index.js')))()`);
-    const r = await twice(run, (x) => x.busy <= 50);
-    assert.ok(r.evals >= 2, `evaluations ran: ${r.evals}`);
-    assert.ok(r.busy <= 50, `an interval gap of ${r.busy.toFixed(1)} ms in Chromium${r.first ? ` (and ${r.first.busy.toFixed(1)} ms before)` : ''}`);
-  } finally {
-    await b.close();
-  }
-});
+eventLoopTests('train', eventLoopTrain, (r) => assert.ok(r.evals >= 2, `evaluations ran: ${r.evals}`));

@@ -4,10 +4,10 @@
 // bad options. The loop below is what js/fit.js documents an epoch to be.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { eventLoopTests } from './event-loop.js';
 import { Network, LstmError } from '../js/index.js';
 import { Rng } from '../js/rng.js';
 import { expectReject } from './expect.js';
-import { chromiumSkip } from './chromium.js';
 import * as ref from './reference.js';
 
 // A classification task: the label is the first token mod 3; sequences of 2..11 tokens.
@@ -241,32 +241,7 @@ const eventLoopFit = async (lib) => {
   return { gap, busy, ticks, seconds, steps: h.steps };
 };
 
-// A shared machine can deschedule the whole process for longer than 50 ms: one more run then,
-// reporting both (a fit that blocks the loop blocks it every time).
-async function twice(run, ok) {
-  const first = await run();
-  return ok(first) ? first : { ...(await run()), first };
-}
-
-test('while fit runs on the main thread, a 16 ms interval keeps firing (no gap above 50 ms) — Node', async () => {
-  const lib = await import('../js/index.js');
-  const r = await twice(() => eventLoopFit(lib), (x) => x.busy <= 50);
-  assert.ok(r.seconds > 0.3, `fit should run long enough to measure (${r.seconds} s)`);
-  assert.ok(r.ticks >= 10, `${r.ticks} ticks in ${r.seconds} s`); // how often a busy machine runs us is its business: busy is the measure
-  assert.ok(r.busy <= 50, `the loop was busy for ${r.busy.toFixed(1)} ms between two ticks (wall gap ${r.gap.toFixed(1)} ms)${r.first ? ` (and ${r.first.busy.toFixed(1)} ms before)` : ''}`);
-});
-
-test('… and in headless Chromium', { skip: chromiumSkip('the event-loop test in Chromium') }, async () => {
-  const { launch } = await import('./browser/harness.js');
-  const b = await launch();
-  try {
-    const page = await b.firstPage();
-    await page.goto(`${b.srv.url}web/style.css`);
-    const run = () => page.evaluate(`(async () => (${eventLoopFit.toString()})(await import('/js/index.js')))()`);
-    const r = await twice(run, (x) => x.busy <= 50);
-    assert.ok(r.ticks >= 10, `${r.ticks} ticks in ${r.seconds} s`); // how often a busy machine runs us is its business: busy is the measure
-    assert.ok(r.busy <= 50, `an interval gap of ${r.busy.toFixed(1)} ms in Chromium${r.first ? ` (and ${r.first.busy.toFixed(1)} ms before)` : ''}`);
-  } finally {
-    await b.close();
-  }
+eventLoopTests('fit', eventLoopFit, (r, where) => {
+  if (where === 'node') assert.ok(r.seconds > 0.3, `fit should run long enough to measure (${r.seconds} s)`);
+  else assert.ok(r.ticks >= 10, `${r.ticks} ticks in ${r.seconds} s`);
 });
