@@ -187,6 +187,15 @@ function floats(name, v, length, why, flush = true) {
 
 // ---- Network
 
+// lstm_predict's status for `what` (predict, step): LstmError unless 0.
+function checkPredict(st, what) {
+  if (st === 6) {
+    throw new LstmError('nonfinite', `${what}: an output or state would not be finite (inputs or weights too ` +
+      'large for float32); nothing was returned and the predict state was kept');
+  }
+  check(st, what);
+}
+
 // predict's and stepper's softmax option: probabilities only for models with a class loss.
 function softmaxOption(v, loss) {
   const softmax = bool('softmax', v, false);
@@ -592,12 +601,7 @@ export class Network {
       }
       const out = w.slot('out', n * 4);
       const hn = returnState ? w.slot('hn', S * 4) : 0, cn = returnState && lstm ? w.slot('cn', S * 4) : 0;
-      const st = w.call('lstm_predict', this.#m, call, out, hn, cn);
-      if (st === 6) {
-        throw new LstmError('nonfinite', 'predict: an output or state would not be finite (inputs or weights too ' +
-          'large for float32); nothing was returned and the predict state was kept');
-      }
-      check(st, 'predict');
+      checkPredict(w.call('lstm_predict', this.#m, call, out, hn, cn), 'predict');
       const f32 = w.f32, outputs = f32.slice(out >> 2, (out >> 2) + n);
       if (!returnState) return outputs;
       const r = { outputs, h: f32.slice(hn >> 2, (hn >> 2) + S) };
@@ -641,14 +645,9 @@ export class Network {
   // One step of a stepper (see stepper()): a token id given as a number is the fast path; any
   // other input is read once into an owned copy like predict's.
   #step(s, x) {
-    const w = this.#w;
     if (s.freed) throw new LstmError('disposed', 'step: this Stepper was disposed');
-    if (w !== s.w) this.#live('step'); // the network was disposed (and s.w is its old instance)
-    if (w.trap) this.#live('step');
-    if (this.#busy) this.#refuseBusy('step');
-    this.#busy = 'step';
-    try {
-      const c = this.#config, n = s.B * s.width;
+    return this.#run('step', () => {
+      const w = this.#w, c = this.#config, n = s.B * s.width;
       if (c.vocab !== undefined && s.B === 1 && typeof x === 'number') {
         if (!(Number.isInteger(x) && x >= 0 && x < c.vocab)) {
           throw argError(`input: expected a token id in [0, ${c.vocab}) (vocab ${c.vocab}), got ${describe(x)}`, 'input');
@@ -661,18 +660,11 @@ export class Network {
         const a = expectLength(dataArg('input', x, 'f32', ` of length ${n} (batch ${s.B} × input ${s.width})`), n);
         w.f32.set(readArg(a, finiteCheck('input')), s.x >> 2);
       }
-      const st = w.call('lstm_predict', this.#m, s.base, s.out, 0, 0);
-      if (st === 6) {
-        throw new LstmError('nonfinite', 'step: an output or state would not be finite (inputs or weights too ' +
-          'large for float32); nothing was returned and the predict state was kept');
-      }
-      check(st, 'step');
+      checkPredict(w.call('lstm_predict', this.#m, s.base, s.out, 0, 0), 'step');
       const f32 = w.f32, out = s.output, at = s.out >> 2;
       for (let i = 0; i < out.length; i++) out[i] = f32[at + i];
       return out;
-    } finally {
-      this.#busy = null;
-    }
+    });
   }
 
   /** Activations per layer, direction, step, sequence and channel, from zeros or initialState
