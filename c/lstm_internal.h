@@ -21,16 +21,16 @@
  * Everything that varies by cell kind is a field of its row: adding a cell is one row here, its
  * kernels (kernels.h), its equations (lstm.h) and its reference (tests/reference.js). */
 
-/* One time step of one layer direction, for n sequences (rows). Forward reads a (the input
- * projection x Wx + b of this step, (n, GH)) and hprev, and writes the activations over a, the GRU's
- * h Wh + bh into gh, and h, c. Backward reads the activations, dh (the total ∂L/∂h of this step)
- * and, for LSTM, dc (∂L/∂c from the next step processed); it writes ∂L/∂(pre-activations) over a
- * (GRU: also gh), ∂L/∂c_prev into dc and ∂L/∂h_prev into dhr. */
 /* Panel widths of the packed weight copies (kernels.h): many rows per step read 8-column panels
  * (gemm_packed), one sequence (sampling) 32-column ones (gemm_panels). */
 #define PACK_WIDE 8
 #define PACK_ONE 32
 
+/* One time step of one layer direction, for n sequences (rows). Forward reads a (the input
+ * projection x Wx + b of this step, (n, GH)) and hprev, and writes the activations over a, the GRU's
+ * h Wh + bh into gh, and h, c. Backward reads the activations, dh (the total ∂L/∂h of this step)
+ * and, for LSTM, dc (∂L/∂c from the next step processed); it writes ∂L/∂(pre-activations) over a
+ * (GRU: also gh), ∂L/∂c_prev into dc and ∂L/∂h_prev into dhr. */
 typedef struct {
   int n, H, GH, act;     /* rows, hidden, gate width, LSTM_GATE_*                               */
   float* a;              /* (n, GH)                                                              */
