@@ -287,18 +287,25 @@ test('streams sample a snapshot while training goes on; seedless streams continu
   here.trainSteps(20);
   const ctl = new AbortController();
   const training = t.train({ steps: Infinity, signal: ctl.signal });
-  const stream = t.stream({ length: 2000, seed: 9, prime: 'the ' });
+  // The worker runs at most STREAM_CREDIT chunks of ≤ 4096 characters ahead of the reader, so with
+  // the reader held after its first character until training has moved on, the rest of this
+  // stream is generated after training moved on (a short stream could be generated whole in one
+  // slice, before training's next step).
+  const stream = t.stream({ length: 30000, seed: 9, prime: 'the ' });
+  const it = stream[Symbol.asyncIterator]();
+  let text = (await it.next()).value;
   const snapshotStep = await stream.step;
-  let text = '';
-  for await (const ch of stream) text += ch;
+  const deadline = Date.now() + 20_000;
+  while ((await t.status()).step <= snapshotStep && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
   const during = (await t.status()).step;
+  for (let r = await it.next(); !r.done; r = await it.next()) text += r.value;
   ctl.abort();
   await assert.rejects(training, (e) => e.code === 'aborted');
   assert.ok(snapshotStep >= 20 && during > snapshotStep, `training went on while streaming: snapshot at ${snapshotStep}, ${during} after`);
   // the stream is that snapshot's: replay it here at the same step
   const replay = await CharModel.create(CHAR);
   replay.trainSteps(snapshotStep);
-  assert.equal(text, replay.sample({ length: 2000, seed: 9, prime: 'the ' }));
+  assert.equal(text, replay.sample({ length: 30000, seed: 9, prime: 'the ' }));
   // a long stream read by a slow consumer: every character arrives, in order, the snapshot's
   const long = t.stream({ length: 30000, seed: 11 });
   let longText = '', k = 0;

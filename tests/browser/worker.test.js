@@ -54,16 +54,22 @@ describe('wasm-lstm/worker in headless Chromium', { skip: SKIP, timeout: 200_000
       // a stream while training goes on, equal to the snapshot's text
       const ctl = new AbortController();
       const training = t.train({ steps: Infinity, signal: ctl.signal }).catch((e) => e.code);
-      const s = t.stream({ length: 1500, seed: 4 });
-      let text = '';
-      for await (const ch of s) text += ch;
+      // the reader holds after the first character until training has moved on: the worker runs at
+      // most 4 chunks of ≤ 4096 characters ahead, so the rest is generated after that
+      const s = t.stream({ length: 30000, seed: 4 });
+      const it = s[Symbol.asyncIterator]();
+      let text = (await it.next()).value;
       out.snapshot = await s.step;
+      const deadline = Date.now() + 20000;
+      while ((await t.status()).step <= out.snapshot && Date.now() < deadline) await new Promise((ok) => setTimeout(ok, 5));
       out.after = (await t.status()).step;
+      for (let n = await it.next(); !n.done; n = await it.next()) text += n.value;
+      out.length = text.length;
       ctl.abort();
       out.aborted = await training;
       const replay = await lib.CharModel.create(CHAR);
       replay.trainSteps(out.snapshot);
-      out.streamEqual = text === replay.sample({ length: 1500, seed: 4 });
+      out.streamEqual = text === replay.sample({ length: 30000, seed: 4 });
       // save is transferred; load detaches the page's buffer
       const bytes = await t.save({ includeText: true });
       const copy = new Uint8Array(bytes);
@@ -84,6 +90,7 @@ describe('wasm-lstm/worker in headless Chromium', { skip: SKIP, timeout: 200_000
     assert.deepEqual(r.valLoss.map((v) => v.step), [20, 40]);
     assert.equal(r.sample, true);
     assert.ok(r.after > r.snapshot, `training went on while the stream ran: ${r.snapshot} → ${r.after}`);
+    assert.equal(r.length, 30000);
     assert.equal(r.streamEqual, true, 'the stream is the snapshot\'s');
     assert.equal(r.aborted, 'aborted');
     assert.equal(r.detached, 0, 'the page\'s buffer is detached');
