@@ -64,7 +64,11 @@ Training:
   --clip X                global gradient-norm clip, 0 = off (default 5)
   --val F                 fraction held out for validation (default 0.05)
   --steps N               training steps (default 1000)
-  --minutes M             train for M minutes instead of a number of steps
+  --minutes M             train for M minutes instead of a number of steps: a new model's
+                          size, batch, seq and lr not given are then chosen for that budget
+                          (as CharModel.configFor({ minutes }) picks them), and the learning
+                          rate warms up, then decays over the time (unless the model has
+                          --lr-decay)
   --resume model.bin      continue training a saved model (on the same text) exactly
 Output:
   --out FILE              where to save (default model.bin): a new path or a regular file
@@ -378,7 +382,7 @@ async function createModel(v, file, text) {
     dropout: numFlag(v, 'dropout', 0, 0.99), seed: intFlag(v, 'seed', 0, 2 ** 32 - 1),
     seqLength: intFlag(v, 'seq', 1, LIMITS.seqLength), batch: intFlag(v, 'batch', 1, LIMITS.batch),
     learningRate: numFlag(v, 'lr', 0, 10, true), clip: numFlag(v, 'clip', 0, 1e9),
-    valFraction: numFlag(v, 'val', 0, 0.5),
+    valFraction: numFlag(v, 'val', 0, 0.5), minutes: numFlag(v, 'minutes', 0, 1e6, true),
     schedule: decay === undefined ? undefined : { type: 'step', every: intFlag(v, 'lr-every', 1, 2 ** 31 - 1) ?? 1000, factor: decay },
   };
   for (const k of Object.keys(options)) if (options[k] === undefined) delete options[k];
@@ -440,20 +444,29 @@ async function train({ values: v, positionals }) {
     `val ${d.valChars}; batch ${c.batch} × seq ${c.seqLength}, lr ${c.learningRate}, ` +
     `${model.network.simd ? 'SIMD' : 'no SIMD'}; ${steps !== undefined || minutes === undefined ? `${steps ?? 1000} steps` : `${minutes} min`} → ${out}`);
 
+  // Training runs in CharModel#train: the same steps as trainSteps bit for bit, and with --minutes
+  // the library's time budget and its 'auto' learning-rate schedule (unless the model has a
+  // schedule of its own, --lr-decay). yieldEvery 0 makes onProgress come after every step, so
+  // evaluations, samples and checkpoints land on exact steps, and Ctrl-C gets through between
+  // any two (setImmediate); it aborts the call, and the model keeps the steps it completed.
+  const ctl = new AbortController();
   let stop = null;
   const onSignal = (sig) => {
     if (stop) process.exit(130); // a second Ctrl-C: leave now
     stop = sig;
+    ctl.abort();
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
   const total = minutes === undefined ? steps ?? 1000 : Infinity;
-  const deadline = minutes === undefined ? Infinity : performance.now() + minutes * 60_000;
+  const t0 = performance.now();
+  const deadline = minutes === undefined ? Infinity : t0 + minutes * 60_000;
   const charsPerStep = c.batch * c.seqLength;
   const firstSample = Math.min(sampleEvery, evalEvery);
-  const t0 = performance.now();
-  let done = 0, sum = 0, count = 0, val, valStep = -1, trainLoss, trainTime = 0, drawn = 0, checkpoint = null;
+  // stepTime/timed: the steps without an evaluation after them, for the rate and the ETA
+  let done = 0, sum = 0, count = 0, val, valStep = -1, trainLoss, stepTime = 0, timed = 0, drawn = 0, reported = -1;
+  let checkpoint = null, last = t0;
   const evaluate = () => {
     if (valStep !== model.step) {
       val = d.valChars >= 2 ? model.evaluate().loss : undefined;
@@ -464,8 +477,8 @@ async function train({ values: v, positionals }) {
 
   const report = (final) => {
     const elapsed = (performance.now() - t0) / 1000;
-    const rate = trainTime > 0 ? (done * charsPerStep) / trainTime : 0;
-    const left = minutes === undefined ? (total - done) * (trainTime / Math.max(done, 1))
+    const rate = stepTime > 0 ? (timed * charsPerStep) / stepTime : 0;
+    const left = minutes === undefined ? (total - done) * (stepTime / Math.max(timed, 1))
       : (deadline - performance.now()) / 1000;
     const stepText = minutes === undefined ? `${model.step}${v.resume === undefined ? `/${total}` : ''}` : `${model.step}`;
     if (tty) {
@@ -485,12 +498,20 @@ async function train({ values: v, positionals }) {
     stream.write(`${line}\n`);
   };
 
-  while (done < total && performance.now() < deadline && !stop) {
-    const s = performance.now();
-    const [loss] = model.trainSteps(1);
-    trainTime += (performance.now() - s) / 1000;
+  // After every step (p.losses holds its loss, p.valLoss the evaluation after it, if any), and
+  // once more at the end with the final evaluation only.
+  const onProgress = (p) => {
+    if (p.valLoss !== undefined) {
+      val = p.valLoss;
+      valStep = p.step;
+    }
+    if (!p.losses.length) return;
+    if (p.valLoss === undefined) {
+      stepTime += (performance.now() - last) / 1000;
+      timed++;
+    }
     done++;
-    sum += loss;
+    sum += p.losses[0];
     count++;
     if (done === 1) {
       // A model can train and still not be saved (a 3 × 1400 LSTM: 'nomem' in save): find out
@@ -507,11 +528,12 @@ async function train({ values: v, positionals }) {
       trainLoss = sum / count;
       report(null);
     }
-    if (done % evalEvery === 0) {
+    if (done % evalEvery === 0 && done !== total) { // the last step's line comes after the final evaluation
       trainLoss = sum / count;
       sum = count = 0;
       evaluate();
       report(false);
+      reported = done;
     }
     if (checkpointEvery !== undefined && model.step % checkpointEvery === 0) {
       const path = checkpointPath(out, model.step, evaluate());
@@ -525,10 +547,23 @@ async function train({ values: v, positionals }) {
     if (sampleEvery > 0 && (done % sampleEvery === 0 || done === firstSample)) {
       say(`--- sample at step ${model.step} ---\n${model.sample({ length: 200, temperature: 0.8, seed: model.step })}\n---`);
     }
-    await new Promise((resolve) => setImmediate(resolve)); // lets Ctrl-C through
+    last = performance.now();
+  };
+
+  if (total > 0) {
+    try {
+      await model.train({
+        ...(minutes === undefined ? { steps: total } : { minutes }),
+        ...(d.valChars >= 2 && { evalEvery }),
+        ...(minutes !== undefined && model.config.schedule && { schedule: null }), // its own schedule, not 'auto'
+        yieldEvery: 0, signal: ctl.signal, onProgress,
+      });
+    } catch (err) {
+      if (!(stop && err instanceof LstmError && err.code === 'aborted')) throw err;
+    }
   }
   if (count > 0) trainLoss = sum / count;
-  if (done % evalEvery !== 0 || done === 0) {
+  if (reported !== done || done === 0) {
     evaluate();
     report(true);
   } else if (tty) {

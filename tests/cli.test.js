@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync, readFileSync, existsSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -134,6 +134,60 @@ test('train with no file uses the built-in corpus; --minutes stops on time', asy
   assert.ok(m.step > 5, `${m.step} steps`);
   assert.deepEqual(m.data.corpus, { seed: 1, chars: 200_000 });
   m.dispose();
+});
+
+test('--minutes sizes what is not given as CharModel.configFor does, and schedules the rate over the time', async () => {
+  const sized = join(dir, 'sized.bin');
+  const r = await run(['train', textFile, '--minutes', '0.01', '--batch', '4', '--seq', '16', '--sample-every', '0', '--out', sized]);
+  assert.equal(r.code, 0, r.stderr);
+  const pick = CharModel.configFor({ minutes: 0.01 });
+  const m = await CharModel.load(readFileSync(sized), { text: TEXT });
+  for (const k of ['hidden', 'layers', 'learningRate']) assert.equal(m.config[k], pick[k], k);
+  assert.equal(m.config.batch, 4, 'a flag given wins over the budget');
+  assert.equal(m.config.seqLength, 16);
+  assert.match(r.stdout, new RegExp(`training: lstm ${pick.layers}×${pick.hidden}, .*lr ${pick.learningRate}, .*0\\.01 min`));
+  // the 'auto' schedule: the same steps at the constant rate end elsewhere ...
+  const flat = await CharModel.create({ text: TEXT, hidden: pick.hidden, layers: pick.layers, learningRate: pick.learningRate, batch: 4, seqLength: 16 });
+  assert.ok(m.step >= 1, `${m.step} steps`);
+  flat.trainSteps(m.step);
+  const differ = (a, b) => Object.keys(a).some((k) => a[k].data.some((x, i) => !Object.is(x, b[k].data[i])));
+  assert.ok(differ(m.network.parameters(), flat.network.parameters()), 'trained at the constant rate');
+  // ... and a model with its own schedule (--lr-decay) keeps it: bit for bit trainSteps at that schedule
+  const own = join(dir, 'own.bin');
+  const o = await run(['train', textFile, ...SMALL, '--minutes', '0.01', '--lr', '0.01', '--lr-decay', '0.5', '--lr-every', '3',
+    '--sample-every', '0', '--out', own]);
+  assert.equal(o.code, 0, o.stderr);
+  const mo = await CharModel.load(readFileSync(own), { text: TEXT });
+  const twin = await CharModel.create({ text: TEXT, hidden: 32, layers: 1, batch: 8, seqLength: 32, learningRate: 0.01,
+    schedule: { type: 'step', every: 3, factor: 0.5 } });
+  assert.ok(mo.step > 3, `${mo.step} steps`);
+  twin.trainSteps(mo.step);
+  assert.equal(differ(mo.network.parameters(), twin.network.parameters()), false);
+  for (const x of [m, flat, mo, twin]) x.dispose();
+});
+
+test('--steps trains the steps of CharModel#trainSteps bit for bit; evaluations, samples and checkpoints on exact steps', async () => {
+  const out = join(dir, 'exact.bin');
+  const r = await run(['train', textFile, ...SMALL, '--steps', '13', '--eval-every', '4', '--sample-every', '6',
+    '--checkpoint-every', '5', '--seed', '7', '--out', out]);
+  assert.equal(r.code, 0, r.stderr);
+  const twin = await CharModel.create({ text: TEXT, hidden: 32, layers: 1, batch: 8, seqLength: 32, seed: 7 });
+  const vals = [], ckptNames = [];
+  for (let i = 1; i <= 13; i++) {
+    twin.trainSteps(1);
+    if (i % 4 === 0 || i === 13) vals.push([i, twin.evaluate().loss]);
+    if (i % 5 === 0) ckptNames.push(`exact_step${i}_val${twin.evaluate().loss.toFixed(3)}.bin`);
+  }
+  const m = await CharModel.load(readFileSync(out), { text: TEXT });
+  const p = m.network.parameters(), q = twin.network.parameters();
+  for (const k of Object.keys(p)) assert.deepEqual(p[k].data, q[k].data, k);
+  const lines = r.stdout.split('\n').filter((l) => l.startsWith('step '));
+  assert.deepEqual(lines.map((l) => [Number(/^step (\d+)/.exec(l)[1]), Number(/val (\d\.\d{3})/.exec(l)[1])]),
+    vals.map(([i, v]) => [i, Number(v.toFixed(3))]));
+  assert.deepEqual([...r.stdout.matchAll(/--- sample at step (\d+) ---/g)].map((x) => Number(x[1])), [4, 6, 12]);
+  assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith('exact_step')).sort(), ckptNames.sort());
+  m.dispose();
+  twin.dispose();
 });
 
 test('Ctrl-C saves the model before exiting (code 130)', async () => {
