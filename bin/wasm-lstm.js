@@ -70,6 +70,9 @@ Training:
                           rate warms up, then decays over the time (unless the model has
                           --lr-decay)
   --resume model.bin      continue training a saved model (on the same text) exactly
+  --threads N|auto        train on N threads (worker_threads), or 'auto': this machine's cores
+                          (up to 8); default 1. A thread count gives the same result run to
+                          run; another count differs by float rounding
 Output:
   --out FILE              where to save (default model.bin): a new path or a regular file
                           (not a directory, device, FIFO or symbolic link); written to a
@@ -126,7 +129,7 @@ const COMMANDS = {
       cell: 'string', hidden: 'string', layers: 'string', dropout: 'string', seed: 'string', seq: 'string',
       batch: 'string', lr: 'string', 'lr-decay': 'string', 'lr-every': 'string', clip: 'string', val: 'string',
       steps: 'string', minutes: 'string', resume: 'string', out: 'string', 'checkpoint-every': 'string',
-      'eval-every': 'string', 'sample-every': 'string', 'include-text': 'boolean',
+      'eval-every': 'string', 'sample-every': 'string', 'include-text': 'boolean', threads: 'string',
     },
   },
   sample: {
@@ -275,6 +278,14 @@ function numFlag(values, name, lo, hi, openLo = false) {
   return v;
 }
 
+// --threads: 'auto' or an integer (the library checks its range and says why it cannot)
+function threadsFlag(values) {
+  const s = values.threads;
+  if (s === undefined || s === 'auto') return s;
+  if (!(INTEGER.test(s) && Number(s) >= 1 && Number(s) <= 64)) throw new UsageError(`--threads: expected 'auto' or an integer in [1, 64], got '${s}'`);
+  return Number(s);
+}
+
 // ---- files
 
 function cannotRead(file, err) {
@@ -382,7 +393,7 @@ async function createModel(v, file, text) {
     dropout: numFlag(v, 'dropout', 0, 0.99), seed: intFlag(v, 'seed', 0, 2 ** 32 - 1),
     seqLength: intFlag(v, 'seq', 1, LIMITS.seqLength), batch: intFlag(v, 'batch', 1, LIMITS.batch),
     learningRate: numFlag(v, 'lr', 0, 10, true), clip: numFlag(v, 'clip', 0, 1e9),
-    valFraction: numFlag(v, 'val', 0, 0.5), minutes: numFlag(v, 'minutes', 0, 1e6, true),
+    valFraction: numFlag(v, 'val', 0, 0.5), minutes: numFlag(v, 'minutes', 0, 1e6, true), threads: threadsFlag(v),
     schedule: decay === undefined ? undefined : { type: 'step', every: intFlag(v, 'lr-every', 1, 2 ** 31 - 1) ?? 1000, factor: decay },
   };
   for (const k of Object.keys(options)) if (options[k] === undefined) delete options[k];
@@ -404,13 +415,20 @@ async function createModel(v, file, text) {
   }
 }
 
+// ', 2 threads' (nothing for one), or why 'auto' runs on one: ', 1 thread (threads unavailable: …)'
+function threadsText(net) {
+  if (net.threads > 1) return `, ${net.threads} threads`;
+  return net.threadsNote ? `, 1 thread (${net.threadsNote})` : '';
+}
+
 async function resumeModel(v, file, text) {
   const fixed = ['cell', 'hidden', 'layers', 'dropout', 'seed', 'seq', 'batch', 'lr', 'lr-decay', 'lr-every', 'clip', 'val']
     .filter((k) => v[k] !== undefined);
   if (fixed.length) throw new UsageError(`train: --${fixed[0]} cannot change when resuming (the model file keeps its settings)`);
   let model;
   try {
-    model = await loadModel(v.resume, text === undefined ? {} : { text });
+    const threads = threadsFlag(v);
+    model = await loadModel(v.resume, { ...(text !== undefined && { text }), ...(threads !== undefined && { threads }) });
   } catch (err) {
     if (err instanceof LstmError && err.code === 'arg' && err.argument === 'text') {
       throw new Error(`'${file}' is not the text '${v.resume}' was trained on: ${withoutPrefix(err.message, 'text: ')}`);
@@ -442,7 +460,7 @@ async function train({ values: v, positionals }) {
   console.log(`wasm-lstm: ${v.resume !== undefined ? `resuming ${v.resume} at step ${model.step}` : 'training'}: ` +
     `${c.cell} ${c.layers}×${c.hidden}, vocab ${model.vocab.length}, on ${source}: train ${d.trainChars}, ` +
     `val ${d.valChars}; batch ${c.batch} × seq ${c.seqLength}, lr ${c.learningRate}, ` +
-    `${model.network.simd ? 'SIMD' : 'no SIMD'}; ${steps !== undefined || minutes === undefined ? `${steps ?? 1000} steps` : `${minutes} min`} → ${out}`);
+    `${model.network.simd ? 'SIMD' : 'no SIMD'}${threadsText(model.network)}; ${steps !== undefined || minutes === undefined ? `${steps ?? 1000} steps` : `${minutes} min`} → ${out}`);
 
   // Training runs in CharModel#train: the same steps as trainSteps bit for bit, and with --minutes
   // the library's time budget and its 'auto' learning-rate schedule (unless the model has a

@@ -190,6 +190,33 @@ test('--steps trains the steps of CharModel#trainSteps bit for bit; evaluations,
   twin.dispose();
 });
 
+test('--threads trains on a pool as the library does with that count, also when resuming', async () => {
+  const a = join(dir, 'threads-a.bin'), b = join(dir, 'threads-b.bin');
+  const r = await run(['train', textFile, ...SMALL, '--threads', '2', '--steps', '6', '--eval-every', '3', '--sample-every', '0', '--out', a]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout.split('\n')[0], /SIMD, 2 threads; 6 steps/);
+  const twin = await CharModel.create({ text: TEXT, hidden: 32, layers: 1, batch: 8, seqLength: 32, threads: 2 });
+  assert.equal(twin.network.threads, 2);
+  twin.trainSteps(6);
+  const same = (m) => {
+    const p = m.network.parameters(), q = twin.network.parameters();
+    return Object.keys(p).every((k) => p[k].data.every((x, i) => Object.is(x, q[k].data[i])));
+  };
+  const ma = await CharModel.load(readFileSync(a), { text: TEXT });
+  assert.ok(same(ma), 'the CLI on 2 threads trained to other parameters than the library on 2');
+  const res = await run(['train', textFile, '--resume', a, '--threads', '2', '--steps', '4', '--sample-every', '0', '--out', b]);
+  assert.equal(res.code, 0, res.stderr);
+  assert.match(res.stdout.split('\n')[0], /resuming .* 2 threads; 4 steps/);
+  twin.trainSteps(4);
+  const mb = await CharModel.load(readFileSync(b), { text: TEXT });
+  assert.equal(mb.step, 10);
+  assert.ok(same(mb), 'resumed on 2 threads');
+  for (const m of [twin, ma, mb]) m.dispose();
+  for (const bad of ['0', '65', 'x', '2.5']) {
+    assertOneLineError(await run(['train', '--threads', bad, '--steps', '1']), 2, new RegExp(`--threads: expected 'auto' or an integer in \\[1, 64\\], got '${bad.replace('.', '\\.')}'`));
+  }
+});
+
 test('Ctrl-C saves the model before exiting (code 130)', async () => {
   const out = join(dir, 'interrupted.bin');
   let sent = false;
