@@ -121,7 +121,7 @@ function deadError(what, code, reason) {
 }
 
 // Module-private methods of Trainer for its subclasses.
-const SEND = Symbol('send'), CALL = Symbol('call'), CONTROL = Symbol('control'), REF = Symbol('ref'), UNREF = Symbol('unref');
+const SEND = Symbol('send'), PLAIN = Symbol('plain'), CALL = Symbol('call'), CONTROL = Symbol('control'), REF = Symbol('ref'), UNREF = Symbol('unref');
 
 // ---- the trainer
 
@@ -214,6 +214,16 @@ export class Trainer {
 
   [UNREF]() {
     if (this.#refs > 0 && --this.#refs === 0) this.#port?.unref();
+  }
+
+  /** A call whose arguments are all data: copied, trailing undefined ones dropped (so that the
+   *  worker's call sees as many arguments as the caller gave). */
+  [PLAIN](op, args, names) {
+    const transfer = [];
+    let n = args.length;
+    while (n > 0 && args[n - 1] === undefined) n--;
+    const copies = args.slice(0, n).map((a, i) => copyArg(names[i], a, transfer));
+    return this[SEND](op, op, copies, transfer);
   }
 
   /** Posts a call; resolves with its result. hooks: event(name, args) and chunk(text) receive its
@@ -404,28 +414,18 @@ export class NetworkTrainer extends Trainer {
     return this[CALL]('fit', 'fit', { inputs: x, targets: y, options: send, events: eventsOf(callbacks) }, transfer, { callbacks, signal });
   }
 
-  async train(inputs, targets, options) { return this.#plain('train', [inputs, targets, options], ['inputs', 'targets', 'options']); }
-  async evaluate(inputs, targets, options) { return this.#plain('evaluate', [inputs, targets, options], ['inputs', 'targets', 'options']); }
-  async predict(inputs, options) { return this.#plain('predict', [inputs, options], ['inputs', 'options']); }
-  async inspect(inputs, options) { return reviveInspection(await this.#plain('inspect', [inputs, options], ['inputs', 'options'])); }
-  async lossAndGradients(inputs, targets, options) { return this.#plain('lossAndGradients', [inputs, targets, options], ['inputs', 'targets', 'options']); }
-  async applyGradients(gradients) { return this.#plain('applyGradients', [gradients], ['gradients']); }
-  async stepGradientNorms(inputs, targets, options) { return reviveNorms(await this.#plain('stepGradientNorms', [inputs, targets, options], ['inputs', 'targets', 'options'])); }
-  async resetState(which) { return this.#plain('resetState', [which], ['which']); }
-  async getState(which) { return this.#plain('getState', [which], ['which']); }
-  async setState(which, state) { return this.#plain('setState', [which, state], ['which', 'state']); }
-  async setParameters(params) { return this.#plain('setParameters', [params], ['parameters']); }
-  async summary() { return this.#plain('summary', [], []); }
-
-  // A method whose arguments are all data: copied, trailing undefined ones dropped (so that the
-  // worker's call sees as many arguments as the caller gave).
-  #plain(op, args, names) {
-    const transfer = [];
-    let n = args.length;
-    while (n > 0 && args[n - 1] === undefined) n--;
-    const copies = args.slice(0, n).map((a, i) => copyArg(names[i], a, transfer));
-    return this[SEND](op, op, copies, transfer);
-  }
+  async train(inputs, targets, options) { return this[PLAIN]('train', [inputs, targets, options], ['inputs', 'targets', 'options']); }
+  async evaluate(inputs, targets, options) { return this[PLAIN]('evaluate', [inputs, targets, options], ['inputs', 'targets', 'options']); }
+  async predict(inputs, options) { return this[PLAIN]('predict', [inputs, options], ['inputs', 'options']); }
+  async inspect(inputs, options) { return reviveInspection(await this[PLAIN]('inspect', [inputs, options], ['inputs', 'options'])); }
+  async lossAndGradients(inputs, targets, options) { return this[PLAIN]('lossAndGradients', [inputs, targets, options], ['inputs', 'targets', 'options']); }
+  async applyGradients(gradients) { return this[PLAIN]('applyGradients', [gradients], ['gradients']); }
+  async stepGradientNorms(inputs, targets, options) { return reviveNorms(await this[PLAIN]('stepGradientNorms', [inputs, targets, options], ['inputs', 'targets', 'options'])); }
+  async resetState(which) { return this[PLAIN]('resetState', [which], ['which']); }
+  async getState(which) { return this[PLAIN]('getState', [which], ['which']); }
+  async setState(which, state) { return this[PLAIN]('setState', [which, state], ['which', 'state']); }
+  async setParameters(params) { return this[PLAIN]('setParameters', [params], ['parameters']); }
+  async summary() { return this[PLAIN]('summary', [], []); }
 }
 
 // ---- a CharModel in a worker
@@ -454,9 +454,9 @@ export class CharTrainer extends Trainer {
     return this[CALL]('trainSteps', 'trainSteps', { n: copyArg('n', n, transfer), options: send, events: eventsOf(callbacks) }, transfer, { callbacks });
   }
 
-  async evaluate(text) { return this.#plain('evaluate', [text], ['text']); }
-  async sample(options) { return this.#plain('sample', [options], ['options']); }
-  async inspect(text, options) { return reviveCharInspection(await this.#plain('inspect', [text, options], ['text', 'options'])); }
+  async evaluate(text) { return this[PLAIN]('evaluate', [text], ['text']); }
+  async sample(options) { return this[PLAIN]('sample', [options], ['options']); }
+  async inspect(text, options) { return reviveCharInspection(await this[PLAIN]('inspect', [text, options], ['text', 'options'])); }
 
   /**
    * The characters of CharModel#stream, one at a time, as an async iterator, generated in the
@@ -539,13 +539,5 @@ export class CharTrainer extends Trainer {
       },
       [Symbol.asyncIterator]() { return this; },
     };
-  }
-
-  #plain(op, args, names) {
-    const transfer = [];
-    let n = args.length;
-    while (n > 0 && args[n - 1] === undefined) n--;
-    const copies = args.slice(0, n).map((a, i) => copyArg(names[i], a, transfer));
-    return this[SEND](op, op, copies, transfer);
   }
 }
