@@ -212,11 +212,17 @@ describe('wasm-lstm/worker in headless Chromium', { skip: SKIP, timeout: 200_000
       await t.dispose();
       return { gap, ticks, seconds, steps: h.steps, progress };
     });
+    // A shared machine may deschedule the whole browser for a while (two training threads and the
+    // page on two cores): up to three runs; a page that training blocks fails every one.
     let r = await run();
-    if (r.gap > 50) r = { ...(await run()), first: r.gap }; // a shared machine may deschedule the whole browser once
+    const before = [];
+    while (r.gap > 50 && before.length < 2) {
+      before.push(r.gap);
+      r = { ...(await run()), first: before.map((g) => g.toFixed(1)).join(', ') };
+    }
     assert.ok(r.steps > 0 && r.progress > 0, `it trained: ${r.steps} steps, ${r.progress} progress events`);
     assert.ok(r.ticks >= r.seconds * 1000 / 16 * 0.6, `${r.ticks} ticks in ${r.seconds} s`);
-    assert.ok(r.gap <= 50, `an interval gap of ${r.gap.toFixed(1)} ms${r.first ? ` (and ${r.first.toFixed(1)} ms before)` : ''}`);
+    assert.ok(r.gap <= 50, `an interval gap of ${r.gap.toFixed(1)} ms${r.first ? ` (and ${r.first} ms before)` : ''}`);
     assert.deepEqual(problems, []);
   });
 
