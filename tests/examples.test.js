@@ -1,0 +1,49 @@
+// examples/: each example runs as a user runs it (node examples/…), and what it prints is checked
+// against the saved models, recomputed here another way.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Network } from '../js/index.js';
+import { makeData, BUCKETS, WORDS, VERBS } from '../examples/agreement/agreement.mjs';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+test('examples/agreement: the LSTM learns "was"/"were" across clauses of up to 80 words; its numbers are its models\'', { timeout: 120_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'wasm-lstm-agreement-'));
+  try {
+    const json = join(dir, 'out.json');
+    const { stdout } = await promisify(execFile)(process.execPath, ['examples/agreement/agreement.mjs', '--quick', '--json', json, '--out', dir], { cwd: ROOT });
+    const { buckets, results } = JSON.parse(readFileSync(json, 'utf8'));
+    assert.deepEqual(buckets, BUCKETS);
+    assert.deepEqual(results.map((r) => r.cell), ['rnn', 'gru', 'lstm']);
+    const lstm = results.find((r) => r.cell === 'lstm');
+    for (const a of lstm.accuracy) assert.ok(a >= 0.95, `LSTM accuracy by clause length: ${lstm.accuracy}`);
+    assert.equal(lstm.valAccuracy.length, 6);
+    assert.match(stdout, /validation accuracy after each epoch\nrnn {2}/);
+    assert.match(stdout, /^ {2}the (cat|dog|bird)s? , which .* (was|were) full$/m);
+    // each saved model, one sentence at a time at its own length (no padding): the same accuracies
+    const test = makeData(1200, 2);
+    for (const r of results) {
+      const net = await Network.load(readFileSync(join(dir, `agreement-${r.cell}.bin`)));
+      assert.equal(net.config.vocab, WORDS.length);
+      assert.equal(net.config.output, VERBS.length);
+      const right = BUCKETS.map(() => 0), n = BUCKETS.map(() => 0);
+      test.sentences.forEach((s, i) => {
+        const y = net.predict(s, { batch: 1, steps: s.length, lastOnly: true, stateful: false });
+        const k = BUCKETS.findIndex(([lo, hi]) => test.clause[i] >= lo && test.clause[i] <= hi);
+        n[k]++;
+        if ((y[1] > y[0] ? 1 : 0) === test.labels[i]) right[k]++;
+      });
+      assert.deepEqual(right.map((c, k) => c / n[k]), r.accuracy, `${r.cell}: the padded batch's accuracies`);
+      net.dispose();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
