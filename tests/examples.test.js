@@ -47,3 +47,34 @@ test('examples/agreement: the LSTM learns "was"/"were" across clauses of up to 8
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('examples/forecast: the closed-loop forecast is near the noise and far below the baselines; it is the model\'s own', { timeout: 120_000 }, async () => {
+  const { N, HORIZON, PERIOD, RECENT, makeSeries, signal } = await import('../examples/forecast/forecast.mjs');
+  const dir = mkdtempSync(join(tmpdir(), 'wasm-lstm-forecast-'));
+  try {
+    const json = join(dir, 'out.json'), model = join(dir, 'model.bin');
+    const { stdout } = await promisify(execFile)(process.execPath, ['examples/forecast/forecast.mjs', '--json', json, '--out', model], { cwd: ROOT });
+    const r = JSON.parse(readFileSync(json, 'utf8'));
+    // the baselines and the error, recomputed from the series
+    const series = makeSeries(N + HORIZON, 1), truth = series.slice(N);
+    const rmse = (f) => Math.sqrt(truth.reduce((s, x, h) => s + (f(h) - x) ** 2, 0) / HORIZON);
+    assert.equal(r.rmse.lastValue, rmse(() => series[N - 1]));
+    assert.equal(r.rmse.onePeriodAgo, rmse((h) => series[N - PERIOD + (h % PERIOD)]));
+    assert.equal(r.rmse.noiseFloor, rmse((h) => Math.fround(signal(N + h))));
+    assert.equal(r.rmse.lstm, rmse((h) => r.forecast[h]));
+    assert.ok(r.rmse.lstm < 2 * r.rmse.noiseFloor && r.rmse.lstm < r.rmse.onePeriodAgo / 4, JSON.stringify(r.rmse));
+    assert.match(stdout, new RegExp(`LSTM, feeding back its own predictions +${r.rmse.lstm.toFixed(3)}`));
+    // the forecast is the saved model's: each value is a stateless predict of the recent past and
+    // the forecast before it (no stepper, no carried state), bit for bit
+    const net = await Network.load(readFileSync(model));
+    const past = Array.from(series.subarray(N - RECENT, N));
+    for (let h = 0; h < HORIZON; h++) {
+      const x = Float32Array.from([...past, ...r.forecast.slice(0, h)]);
+      const y = net.predict(x, { batch: 1, steps: x.length, lastOnly: true, stateful: false });
+      assert.ok(Object.is(y[0], Math.fround(r.forecast[h])), `step ${h + 1}: ${y[0]} vs ${r.forecast[h]}`);
+    }
+    net.dispose();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
