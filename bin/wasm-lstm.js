@@ -278,7 +278,7 @@ function numFlag(values, name, lo, hi, openLo = false) {
   return v;
 }
 
-// --threads: 'auto' or an integer (the library checks its range and says why it cannot)
+// --threads: 'auto' or an integer in Network.create's range, [1, 64]
 function threadsFlag(values) {
   const s = values.threads;
   if (s === undefined || s === 'auto') return s;
