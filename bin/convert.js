@@ -51,6 +51,8 @@ Model:
   --softmax               ONNX and TF.js output: end in a softmax (default: ONNX logits, as
                           PyTorch; TF.js a softmax Dense for classifiers (loss xent), as Keras)
   --state-inputs S        ONNX output: h0/c0 inputs 'required' (default), 'optional' or 'none'
+  --lengths               ONNX output: a 'lengths' input (B) int32 of each sequence's valid
+                          steps (sequence_lens), for padded batches of ragged sequences
   -h, --help              this help
 
 Examples:
@@ -63,7 +65,7 @@ const OPTIONS = {
   from: 'string', to: 'string', vocab: 'string', 'vocab-from-text': 'string', 'no-vocab': 'boolean',
   seq: 'string', batch: 'string', lr: 'string',
   'rnn-prefix': 'string', 'embedding-prefix': 'string', 'head-prefix': 'string', 'no-strict': 'boolean',
-  loss: 'string', summary: 'string', softmax: 'boolean', 'state-inputs': 'string',
+  loss: 'string', summary: 'string', softmax: 'boolean', 'state-inputs': 'string', lengths: 'boolean',
 };
 
 const LOSSES = ['xent', 'xent-last', 'mse', 'mse-last'];
@@ -90,7 +92,7 @@ function checkApplies(v, from, to, usage) {
     [['summary'], [...PYTORCH, 'onnx'].includes(from) || ['onnx', 'tfjs'].includes(to), 'PyTorch or ONNX input and ONNX or TF.js output'],
     [['loss'], from !== 'wasm-lstm', 'PyTorch, ONNX or TF.js input (a wasm-lstm file keeps its loss)'],
     [['softmax'], ['onnx', 'tfjs'].includes(to), 'ONNX or TF.js output'],
-    [['state-inputs'], to === 'onnx', 'ONNX output'],
+    [['state-inputs', 'lengths'], to === 'onnx', 'ONNX output'],
   ];
   for (const [names, ok, where] of rules) {
     const given = names.find((n) => v[n] !== undefined);
@@ -127,7 +129,7 @@ function formatOptions(v, from, to, usage) {
   };
   const write = {
     pytorch: drop({ names: PYTORCH.includes(to) ? names(false) : undefined }),
-    onnx: drop({ summary, softmax: v.softmax, stateInputs: choice(v, 'state-inputs', ['required', 'optional', 'none'], usage) }),
+    onnx: drop({ summary, softmax: v.softmax, stateInputs: choice(v, 'state-inputs', ['required', 'optional', 'none'], usage), lengths: v.lengths }),
     keras: drop({ summary, softmax: v.softmax }),
   };
   // A TF.js classifier ends in a softmax Dense (what Keras models of a loss 'xent' network are,

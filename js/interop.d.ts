@@ -143,6 +143,14 @@ export interface WriteOnnxOptions {
    * 'none' (always zeros).
    */
   stateInputs?: 'required' | 'optional' | 'none';
+  /**
+   * A graph input 'lengths' (B) int32: each sequence's valid steps, given to every layer's op as
+   * its sequence_lens, for padded batches of sequences of different lengths. The final states and
+   * the 'last' summary are then those of each sequence's last valid step (as predict with
+   * `lengths`); with the 'sequence' summary a padded step's output is the head of a zero state
+   * (head.b), where predict writes 0. Default false.
+   */
+  lengths?: boolean;
 }
 
 /**

@@ -84,7 +84,7 @@ after(() => {
 test('--help of convert and inspect lists their options; the program help lists the commands', async () => {
   const c = await ok(['convert', '--help']);
   for (const flag of ['--from', '--to', '--vocab', '--vocab-from-text', '--no-vocab', '--rnn-prefix', '--embedding-prefix',
-    '--head-prefix', '--no-strict', '--loss', '--summary', '--softmax', '--state-inputs', '.vocab.json']) {
+    '--head-prefix', '--no-strict', '--loss', '--summary', '--softmax', '--state-inputs', '--lengths', '.vocab.json']) {
     assert.ok(c.stdout.includes(flag), flag);
   }
   const i = await ok(['help', 'inspect']);
@@ -136,6 +136,23 @@ test('a plain Network (bidirectional GRU, dense input, mse) → each format → 
     assertSameParameters(net, n, `via .${ext}`);
     n.dispose();
   }
+});
+
+test('--lengths: a classifier of ragged sequences to ONNX with a lengths input, run by onnxruntime on a padded batch as predict', async () => {
+  const ort = await import('onnxruntime-web');
+  ort.env.wasm.numThreads = 1;
+  const cls = await Network.create({ cell: 'lstm', vocab: 10, hidden: 6, layers: 1, output: 3, loss: 'xent-last', bidirectional: true, seed: 2 });
+  writeFileSync(p('cls.bin'), cls.save());
+  await ok(['convert', p('cls.bin'), p('cls.onnx'), '--lengths', '--summary', 'last', '--state-inputs', 'none']);
+  const B = 3, T = 5, lengths = Int32Array.of(5, 2, 4), x = Int32Array.from({ length: B * T }, (_, i) => (i * 7) % 10);
+  const want = cls.predict(x, { batch: B, steps: T, lengths, lastOnly: true });
+  const session = await ort.InferenceSession.create(readFileSync(p('cls.onnx')));
+  assert.deepEqual(session.inputNames, ['tokens', 'lengths']);
+  const o = await session.run({ tokens: new ort.Tensor('int64', BigInt64Array.from(x, BigInt), [B, T]), lengths: new ort.Tensor('int32', lengths, [B]) });
+  await session.release();
+  assert.ok(want.every((v, i) => Math.abs(v - o.output.data[i]) <= 1e-5), `${want} vs ${o.output.data}`);
+  cls.dispose();
+  await fails(['convert', p('cls.bin'), p('cls.pt'), '--lengths'], 2, /--lengths: only for ONNX output/);
 });
 
 test('vocabularies: beside IN, --vocab (JSON of code points, or a text of the characters), --vocab-from-text, --no-vocab', async () => {

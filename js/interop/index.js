@@ -97,9 +97,13 @@ export function readONNX(bytes, opts) {
   return readOnnxModel(asBytes(bytes, 'bytes'), o);
 }
 
-/** An ONNX model (opset 14) of a description: h0/c0 inputs (required, optional or none) and h/c outputs. */
+/** An ONNX model (opset 14) of a description: h0/c0 inputs (required, optional or none), optionally
+ *  a lengths input, and h/c outputs. */
 export function writeONNX(description, opts) {
-  const o = options('writeONNX', opts, ['summary', 'softmax', 'name', 'stateInputs']);
+  const o = options('writeONNX', opts, ['summary', 'softmax', 'name', 'stateInputs', 'lengths']);
+  if (o.lengths !== undefined && typeof o.lengths !== 'boolean') {
+    throw new LstmError('arg', `options.lengths: expected a boolean, got ${describeArg(o.lengths)}`, { argument: 'lengths' });
+  }
   if (o.stateInputs !== undefined && !['required', 'optional', 'none'].includes(o.stateInputs)) {
     throw new LstmError('arg', `options.stateInputs: expected 'required', 'optional' or 'none', got ${describeArg(o.stateInputs)}`, { argument: 'stateInputs' });
   }

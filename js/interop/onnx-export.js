@@ -13,6 +13,9 @@
 //                           and C++ let a feed override such an input; onnxruntime-web does not)
 //     'none'                no state inputs: zeros
 //   either way Expanded to (L·D, B, H) with B from Shape(input)
+//   'lengths' (B) int32, with options.lengths: each sequence's valid steps, the sequence_lens of
+//     every layer's op (a padded batch; Y is zero past a sequence's end, Y_h its state at its last
+//     valid step forward and at step 0 in reverse: what predict's `lengths` computes)
 //   layer l: LSTM | GRU | RNN(X_l, W_l, R_l, B_l, '', h0[l·D:(l+1)·D], c0[…]),
 //            direction forward | bidirectional, GRU linear_before_reset = 1,
 //            activations HardSigmoid (alpha 0.2, beta 0.5 = ONNX's defaults) when our gates are hard
@@ -33,7 +36,7 @@ import { VERSION } from '../version.js';
 
 const OPS = { lstm: 'LSTM', gru: 'GRU', rnn: 'RNN' };
 
-/** The ONNX model bytes of a checked description; options {summary, softmax, name, stateInputs}. */
+/** The ONNX model bytes of a checked description; options {summary, softmax, name, stateInputs, lengths}. */
 export function writeOnnxModel(desc, options = {}) {
   const c = desc.config, p = desc.parameters;
   const { cell, hidden: H, layers: L, output: O } = c;
@@ -80,6 +83,8 @@ export function writeOnnxModel(desc, options = {}) {
     node('Expand', [s, 'state_shape'], [`${s}_expanded`]);
   }
   ints('axis0', [0]);
+  const lengths = options.lengths ? 'lengths' : '';
+  if (lengths) inputs.push(valueInfo(lengths, DTYPE.INT32, ['B']));
 
   const yh = [], yc = [];
   for (let l = 0; l < L; l++) {
@@ -107,7 +112,7 @@ export function writeOnnxModel(desc, options = {}) {
       attrs.push(attribute('activations', Array(D).fill(per).flat()));
     }
     const outs = [`Y${l}`, `Y_h${l}`, ...(cell === 'lstm' ? [`Y_c${l}`] : [])];
-    node(OPS[cell], [X, `W${l}`, `R${l}`, `B${l}`, '', ...slices], outs, attrs);
+    node(OPS[cell], [X, `W${l}`, `R${l}`, `B${l}`, lengths, ...slices], outs, attrs);
     yh.push(`Y_h${l}`);
     if (cell === 'lstm') yc.push(`Y_c${l}`);
     if (D === 1) {

@@ -70,7 +70,7 @@ test('PyTorch loads our .pt and .safetensors and computes our outputs (≤ 1e-5)
           const embeddingDim = config.vocab ? Math.min(config.vocab, DGH) : null;
           const common = { config: { ...config, embeddingDim }, x, batch: B, steps: T, y, h, lengths, y_packed: Array.from(p.outputs), last_packed: Array.from(p.last) };
           files.push({ name, kind: 'pt', file: `${name}.pt`, ...common }, { name, kind: 'safetensors', file: `${name}.safetensors`, ...common });
-          for (const [suffix, options] of [['', {}], ['-last', { summary: 'last' }], ['-optional', { stateInputs: 'optional', softmax: true }], ['-none', { stateInputs: 'none' }]]) {
+          for (const [suffix, options] of [['', {}], ['-last', { summary: 'last' }], ['-optional', { stateInputs: 'optional', softmax: true }], ['-none', { stateInputs: 'none' }], ['-lengths', { lengths: true, summary: 'last' }]]) {
             writeFileSync(join(dir, `${name}${suffix}.onnx`), writeONNX(desc, options));
             files.push({ name: `${name}${suffix}`, kind: 'onnx', file: `${name}${suffix}.onnx` });
           }
