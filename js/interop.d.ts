@@ -96,12 +96,15 @@ export interface ReadPyTorchOptions {
 
 /**
  * A description from `torch.save(model.state_dict())` (a .pt zip; checkpoints nesting the
- * state_dict in dicts work: keys are joined with '.') or a `.safetensors` file, of
+ * state_dict in dicts work: keys are joined with '.'), from `torch.save(model)` or a TorchScript
+ * `torch.jit.save` file (read as the module's state_dict: its classes are named, never imported
+ * or called), or from a `.safetensors` file, of
  * [nn.Embedding →] nn.LSTM | nn.GRU | nn.RNN(tanh) (any layers, bidirectional) [→ nn.Linear].
  * An embedding is folded into l0.wx (E · weight_ih_l0ᵀ in float64); the two biases of LSTM/RNN are
  * summed; no Linear gives an identity head (outputs = top h). float16/bfloat16 tensors are widened
  * exactly, float64 rounded (noted). Refused: proj_size, non-float tensors where weights belong,
- * a legacy (pre-1.6) .pt, any pickle naming a global a state_dict does not use.
+ * a legacy (pre-1.6) .pt, any pickle that names a function other than the few a PyTorch file
+ * uses, or calls a class.
  */
 export function readPyTorch(bytes: Uint8Array | ArrayBuffer, options?: ReadPyTorchOptions): ModelDescription;
 

@@ -57,7 +57,8 @@ export function detectFormat(input) {
 // ---- PyTorch
 
 /**
- * A model description from a PyTorch `torch.save(state_dict)` file or a `.safetensors` file
+ * A model description from a PyTorch `torch.save(state_dict)` file (or of a whole module, or
+ * TorchScript's torch.jit.save), or a `.safetensors` file
  * (told apart by their first bytes). See interop.d.ts for the options.
  */
 export function readPyTorch(bytes, opts) {

@@ -5,29 +5,40 @@
 // are GLOBAL/STACK_GLOBAL (import any module attribute), REDUCE (call it with a tuple), BUILD
 // (call __setstate__ or update __dict__), INST/OBJ/NEWOBJ/NEWOBJ_EX (construct any class),
 // EXT1/2/4 (the copyreg registry), PERSID/BINPERSID (the loader's persistent_load hook). This
-// reader executes nothing: it builds plain JS values, and it accepts exactly what a state_dict of
-// tensors uses — checkpoints that nest state_dicts in dicts and lists of numbers and strings too:
-//   globals   collections.OrderedDict, torch._utils._rebuild_tensor_v2, torch._utils._rebuild_parameter,
-//             torch._utils._rebuild_parameter_with_state, and the storage types torch.FloatStorage,
-//             DoubleStorage, HalfStorage, BFloat16Storage, LongStorage, IntStorage, ShortStorage,
-//             CharStorage, ByteStorage, BoolStorage (as the type field of a persistent id only)
-//   REDUCE    only of the three torch._utils functions and OrderedDict, which we interpret
-//             (build a tensor descriptor / an empty or filled ordered dict)
-//   BUILD     only on an OrderedDict with a dict (that is how state_dict()._metadata, the modules'
-//             version numbers, is stored); recorded, not applied
+// reader executes nothing: it builds plain JS values, and it accepts what a state_dict of tensors
+// uses — checkpoints that nest state_dicts in dicts and lists of numbers and strings too — and what
+// a whole module pickles (torch.save(model), torch.jit.save of a scripted one):
+//   globals   the callables below; the storage types torch.FloatStorage, DoubleStorage,
+//             HalfStorage, BFloat16Storage, LongStorage, IntStorage, ShortStorage, CharStorage,
+//             ByteStorage, BoolStorage (as the type field of a persistent id only); and classes —
+//             a name whose last part starts with a capital (__main__.Net,
+//             torch.nn.modules.rnn.LSTM, __torch__.Net): an inert {type:'class', name}, nothing
+//             is imported. Any other global (os.system, builtins.eval, posix.system, …) is refused
+//   REDUCE    only of collections.OrderedDict, torch._utils._rebuild_tensor_v2 /
+//             _rebuild_parameter / _rebuild_parameter_with_state, builtins.set and TorchScript's
+//             torch.jit._pickle.restore_type_tag / build_tensorlist / build_intlist /
+//             build_doublelist / build_boollist, which we interpret (a tensor descriptor, an
+//             ordered dict, a set or list, the value itself); a call of a class is refused
+//   NEWOBJ    (NEWOBJ_EX) only of a class: an inert {type:'object', cls, state} — no __new__,
+//             no __init__ runs
+//   BUILD     on such an object (its state: a module's __dict__ or a TorchScript object's
+//             attributes) or on an OrderedDict with a dict (state_dict()._metadata, the modules'
+//             version numbers); recorded, not applied
 //   BINPERSID only ('storage', <storage type>, key, location, numel): torch.save's storages
 // and the data opcodes of protocols 2–5 (ints, floats, strings, bytes, tuples, lists, dicts, sets,
-// the memo, MARK, FRAME). Anything else — another global (os.system, builtins.eval,
-// subprocess.Popen, posix.system, …), REDUCE/BUILD of anything not above, INST, OBJ, NEWOBJ, EXT,
-// the text-mode opcodes of protocol 0 — is LstmError 'format' naming the opcode, its offset and
-// the global. Memory: every opcode creates O(1) values or moves existing ones, the memo is a Map
-// keyed by what the file says, strings are at most the file: nothing grows beyond the input.
+// the memo, MARK, FRAME). Anything else — a global that is neither (os.system, builtins.eval,
+// builtins.getattr, posix.system, …), REDUCE of anything not above (subprocess.Popen is a class:
+// named, never called), INST, OBJ, EXT, the text-mode opcodes of protocol 0 — is LstmError 'format'
+// naming the opcode, its offset and the global. Memory: every opcode creates O(1) values or moves
+// existing ones, the memo is a Map keyed by what the file says, strings are at most the file:
+// nothing grows beyond the input.
 //
 // Values: None → null, bool, int → number (BigInt beyond 2^53), float → number, str → string,
 // bytes → Uint8Array, tuple → {type:'tuple', items}, list → {type:'list', items},
 // set → {type:'set', items}, dict / OrderedDict → {type:'dict', ordered, map: Map} (keys: str, int,
 // bool, None), storage → {type:'storage', dtype, key, location, numel},
-// tensor → {type:'tensor', storage, offset, shape, stride}.
+// tensor → {type:'tensor', storage, offset, shape, stride}, a class → {type:'class', name}, an
+// object of one → {type:'object', cls, args, state}.
 //
 // The writer (pickleStateDict) produces what torch.save(state_dict) does at protocol 2: an
 // OrderedDict of _rebuild_tensor_v2(storage, 0, shape, contiguous stride, False, OrderedDict()),
@@ -49,9 +60,15 @@ export const STORAGE_TYPES = {
   'torch.BoolStorage': { dtype: 'bool', size: 1 },
 };
 
+// TorchScript's list builders and type tags: each returns (the list in) its first argument
+const PASS_THROUGH = new Set(['torch.jit._pickle.restore_type_tag', 'torch.jit._pickle.build_tensorlist',
+  'torch.jit._pickle.build_intlist', 'torch.jit._pickle.build_doublelist', 'torch.jit._pickle.build_boollist']);
 const CALLABLES = new Set(['collections.OrderedDict', 'torch._utils._rebuild_tensor_v2',
-  'torch._utils._rebuild_parameter', 'torch._utils._rebuild_parameter_with_state']);
+  'torch._utils._rebuild_parameter', 'torch._utils._rebuild_parameter_with_state', 'builtins.set', '__builtin__.set',
+  ...PASS_THROUGH]);
 const ALLOWED_GLOBALS = new Set([...CALLABLES, ...Object.keys(STORAGE_TYPES)]);
+// A class by Python's naming: its last part starts with a capital (Net, LSTM, Linear, Popen)
+const CLASS_NAME = /^[A-Za-z_][\w.]*\.[A-Z]\w*$/;
 
 // Opcode byte → name, for messages (all of protocol 0–5, allowed or not).
 const NAMES = {
@@ -83,6 +100,8 @@ export function describeValue(v) {
   if (typeof v === 'boolean') return v ? 'True' : 'False';
   if (v instanceof Uint8Array) return `bytes(${v.length})`;
   if (v.type === 'global') return `global ${v.name}`;
+  if (v.type === 'class') return `class ${v.name}`;
+  if (v.type === 'object') return `object of ${v.cls}`;
   if (v.type === 'tensor') return `tensor(${v.shape.join('×')})`;
   if (v.type === 'dict') return `${v.ordered ? 'OrderedDict' : 'dict'}(${v.map.size})`;
   if (v.items) return `${v.type}(${v.items.length})`;
@@ -117,13 +136,10 @@ export function unpickle(bytes, what = 'pickle') {
   const string = (n, field) => decodeUtf8(c.take(n, field), `${what}: string at offset ${c.pos}`);
   const checkGlobal = (op, module, name) => {
     const full = `${module}.${name}`;
-    if (!ALLOWED_GLOBALS.has(full)) {
-      const hint = /^torch\.nn\.|^__main__\./.test(full)
-        ? ' (a whole pickled module: save model.state_dict() instead of the model)' : '';
-      throw fail(op, `global '${full}' is not one a PyTorch state_dict uses${hint}; refused, nothing was executed ` +
-        `(allowed: ${[...ALLOWED_GLOBALS].join(', ')})`);
-    }
-    return { type: 'global', name: full };
+    if (ALLOWED_GLOBALS.has(full)) return { type: 'global', name: full };
+    if (CLASS_NAME.test(full)) return { type: 'class', name: full };
+    throw fail(op, `global '${full}' is not one a PyTorch file uses (a state_dict, a module, a TorchScript module); ` +
+      `refused, nothing was executed (allowed: ${[...ALLOWED_GLOBALS].join(', ')}, and classes)`);
   };
   const setItem = (op, dict, key, value) => {
     if (!isDict(dict)) throw fail(op, `SETITEM on ${describeValue(dict)}, not a dict`);
@@ -242,16 +258,30 @@ export function unpickle(bytes, what = 'pickle') {
       case 0x52: { // REDUCE callable args
         const args = pop(op), fn = pop(op);
         if (!isGlobal(fn) || !CALLABLES.has(fn.name)) {
-          throw fail(op, `calls ${describeValue(fn)}: only ${[...CALLABLES].join(', ')} may be called; refused, nothing was executed`);
+          const called = fn !== null && typeof fn === 'object' && fn.type === 'class' ? `global '${fn.name}'` : describeValue(fn);
+          throw fail(op, `calls ${called}: only ${[...CALLABLES].join(', ')} may be called; refused, nothing was executed`);
         }
         if (!isTuple(args)) throw fail(op, `arguments of ${fn.name} are ${describeValue(args)}, not a tuple`);
         stack.push(reduce(fn.name, args.items, (m) => fail(op, `${fn.name}: ${m}`), int, op));
         break;
       }
-      case 0x62: { // BUILD: only state_dict._metadata (an OrderedDict given a dict of attributes)
+      case 0x81: case 0x92: { // NEWOBJ cls args / NEWOBJ_EX cls args kwargs: an inert object of a class
+        const kwargs = op === 0x92 ? pop(op) : null, args = pop(op), cls = pop(op);
+        if (!(cls !== null && typeof cls === 'object' && cls.type === 'class')) {
+          throw fail(op, `of ${describeValue(cls)}: only a class the pickle names may be constructed (inert; nothing runs); refused`);
+        }
+        if (!isTuple(args) || (kwargs !== null && !isDict(kwargs))) throw fail(op, `arguments ${describeValue(args)}: expected a tuple`);
+        stack.push({ type: 'object', cls: cls.name, args: args.items, state: null });
+        break;
+      }
+      case 0x62: { // BUILD: an object's state, or state_dict._metadata (an OrderedDict given a dict of attributes)
         const state = pop(op), obj = top(op);
+        if (obj !== null && typeof obj === 'object' && obj.type === 'object') {
+          obj.state = state;
+          break;
+        }
         if (!(isDict(obj) && obj.ordered && isDict(state))) {
-          throw fail(op, `BUILD of ${describeValue(obj)} with ${describeValue(state)}: only an OrderedDict's attribute dict (state_dict._metadata) is accepted; refused`);
+          throw fail(op, `BUILD of ${describeValue(obj)} with ${describeValue(state)}: only an object's state or an OrderedDict's attribute dict (state_dict._metadata) is accepted; refused`);
         }
         obj.attributes = state;
         break;
@@ -318,7 +348,18 @@ function reduce(name, args, fail, int, op) {
       if (!t || t.type !== 'tensor') throw fail(`first argument ${describeValue(t)} is not a tensor`);
       return t;
     }
+    case 'builtins.set':
+    case '__builtin__.set': {
+      if (args.length === 0) return { type: 'set', items: [] };
+      const l = args[0];
+      if (args.length !== 1 || l === null || typeof l !== 'object' || l.type !== 'list') throw fail(`expected (list,), got (${args.map(describeValue).join(', ')})`);
+      return { type: 'set', items: l.items }; // shared, not copied: no opcode may grow memory beyond the input
+    }
     default:
+      if (PASS_THROUGH.has(name)) {
+        if (args.length < 1) throw fail('expected a value');
+        return args[0];
+      }
       throw fail('not callable');
   }
 }

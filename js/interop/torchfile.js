@@ -13,6 +13,12 @@
 // So a transposed view saved as is (stride (1, n)) or a slice of a bigger storage is read right.
 // Checkpoints that nest state_dicts (`{'model': sd, 'epoch': 3}`) are flattened with '.' between
 // keys ('model.rnn.weight_ih_l0'); numbers and strings beside them are kept as `others`.
+// A whole module (torch.save(model)) is read as its state_dict: pickle.js gives it as an inert
+// object whose state is the module's __dict__; its tensors are, as Module.state_dict() orders
+// them, its _parameters, its _buffers (but the non-persistent ones), then each of its _modules
+// under '<name>.'. A TorchScript module (torch.jit.save: the same archive, plus code/ and
+// constants.pkl, which are not read) pickles __torch__.* objects whose state holds the
+// parameters and buffers as attributes beside the submodules: tensors first, then submodules.
 //
 // Element types: float32 as is; float16 and bfloat16 widened exactly; float64 rounded to the
 // nearest float32 (reported in `converted`); integer and bool tensors are readable (inspect) but
@@ -61,7 +67,7 @@ export function readTorchFile(bytes, what = 'PyTorch file') {
   const others = [];
   flatten(root, '', 0, new Set(), found, others, what);
   if (!found.length && !(root && root.type === 'dict')) {
-    throw formatError(what, `the pickled object is ${describeValue(root)}, not a state_dict (a dict of tensors)`);
+    throw formatError(what, `the pickled object is ${describeValue(root)}, not a state_dict (a dict of tensors) or a module`);
   }
 
   const storages = new Map();
@@ -96,10 +102,19 @@ export function readTorchFile(bytes, what = 'PyTorch file') {
   return { tensors, others, converted, archive };
 }
 
-// Walks dicts and lists down to tensors; names joined with '.'. Cycles (a dict memoised into
-// itself) and deep nesting are refused rather than followed.
+// Walks dicts, lists and modules down to tensors; names joined with '.'. Cycles (a dict memoised
+// into itself) and deep nesting are refused rather than followed.
 function flatten(v, prefix, depth, seen, found, others, what) {
   if (v && typeof v === 'object' && v.type === 'tensor') { found.push({ name: prefix, tensor: v }); return; }
+  const entries = moduleEntries(v);
+  if (entries) {
+    if (depth > MAX_DEPTH) throw formatError(what, `modules nested deeper than ${MAX_DEPTH} at '${prefix}'`);
+    if (seen.has(v)) throw formatError(what, `'${prefix}' contains itself`);
+    seen.add(v);
+    for (const [k, x] of entries) flatten(x, prefix ? `${prefix}.${k}` : k, depth + 1, seen, found, others, what);
+    seen.delete(v);
+    return;
+  }
   if (v && typeof v === 'object' && (v.type === 'dict' || v.type === 'list' || v.type === 'tuple')) {
     if (depth > MAX_DEPTH) throw formatError(what, `objects nested deeper than ${MAX_DEPTH} at '${prefix}'`);
     if (seen.has(v)) throw formatError(what, `'${prefix}' contains itself`);
@@ -110,6 +125,28 @@ function flatten(v, prefix, depth, seen, found, others, what) {
     return;
   }
   others.push({ name: prefix, value: describeValue(v) });
+}
+
+// The [name, value] pairs of a module object's state_dict level (its tensors, then its submodules),
+// or null for anything that is not a module.
+function moduleEntries(v) {
+  if (!(v && typeof v === 'object' && v.type === 'object' && v.state && v.state.type === 'dict')) return null;
+  const st = v.state.map, dict = (k) => (st.get(k)?.type === 'dict' ? st.get(k).map : null);
+  const isTensor = (x) => x && typeof x === 'object' && x.type === 'tensor';
+  const isObject = (x) => x && typeof x === 'object' && x.type === 'object';
+  if (dict('_parameters') || dict('_modules')) { // torch.nn.Module.__dict__
+    const skip = new Set(st.get('_non_persistent_buffers_set')?.items ?? []);
+    const out = [];
+    for (const [k, x] of dict('_parameters') ?? []) if (x !== null) out.push([String(k), x]);
+    for (const [k, x] of dict('_buffers') ?? []) if (x !== null && !skip.has(k)) out.push([String(k), x]);
+    for (const [k, x] of dict('_modules') ?? []) if (x !== null) out.push([String(k), x]);
+    return out;
+  }
+  if (v.cls.startsWith('__torch__.')) { // a TorchScript object: attributes
+    const all = [...st].filter(([k]) => typeof k === 'string');
+    return [...all.filter(([, x]) => isTensor(x)), ...all.filter(([, x]) => isObject(x))];
+  }
+  return null;
 }
 
 // Checks that the strided view lies inside its storage; returns its element count.

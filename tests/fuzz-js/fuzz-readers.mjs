@@ -180,13 +180,13 @@ async function loadReaders() {
   const cases = JSON.parse(readFileSync(join(FIX, 'cases.json'), 'utf8'));
 
   const pts = ['pt/lstm-L1-uni-emb.pt', 'pt/gru-L2-bi-dense.pt', 'pt/rnn-L1-bi-emb.pt', 'special/checkpoint.pt', 'special/strided.pt',
-    'special/bfloat16.pt', 'special/float64.pt', 'special/evil_os_system.pt'].map(file);
+    'special/bfloat16.pt', 'special/float64.pt', 'special/evil_os_system.pt', 'special/whole_module.pt', 'special/scripted.pt'].map(file);
   const sts = ['safetensors/lstm-L2-bi-emb.safetensors', 'safetensors/gru-L1-uni-dense.safetensors'].map(file);
   const onnxs = ['onnx/lstm-L2-bi-emb.onnx', 'onnx/gru-L1-uni-emb.onnx', 'onnx/rnn-L2-bi-dense.onnx', 'onnx/lstm-L2-bi-emb-last.onnx',
     'onnx/lstm-L2-uni-dense-state.onnx', 'onnx/lstm-L2-bi-timemajor.onnx', 'onnx/lstm-L2-bi-dense-packed.onnx'].map(file);
   const ours = interop.writeONNX(interop.readPyTorch(pts[1]), { summary: 'last' });
   onnxs.push(ours);
-  const pkls = pts.slice(0, 5).map((b) => { const z = readZip(b); return z.read(z.entries.find((e) => e.name.endsWith('data.pkl')).name); });
+  const pkls = [...pts.slice(0, 5), ...pts.slice(-2)].map((b) => { const z = readZip(b); return z.read(z.entries.find((e) => e.name.endsWith('data.pkl')).name); });
   const text = new Uint8Array(Buffer.from('the cat, which ate, was full. '.repeat(40)));
   const deflated = [text, Uint8Array.from({ length: 3000 }, (_, i) => (i * i) % 251)].flatMap((d) =>
     [1, 6, 9].map((level) => ({ z: new Uint8Array(zlib.deflateRawSync(d, { level })), size: d.length })));

@@ -154,7 +154,14 @@ test('pickles that would run code are refused naming the opcode and global; noth
     [cat('\x80\x02', 'cposix\nsystem\n', 'X\x02\x00\x00\x00id', '\x85R.'), /global 'posix\.system'/],
     [cat('\x80\x02', 'cbuiltins\neval\n', 'X\x01\x00\x00\x001', '\x85R.'), /global 'builtins\.eval'/],
     [cat('\x80\x02', 'c__builtin__\nexec\n', 'X\x01\x00\x00\x001', '\x85R.'), /global '__builtin__\.exec'/],
-    [cat('\x80\x04', '\x8c\x0asubprocess\x8c\x05Popen\x93', ']\x85R.'), /STACK_GLOBAL.*'subprocess\.Popen'/],
+    // a class is named, never called: REDUCE of it is refused
+    [cat('\x80\x04', '\x8c\x0asubprocess\x8c\x05Popen\x93', ']\x85R.'), /REDUCE.*calls global 'subprocess\.Popen'.*nothing was executed/],
+    [cat('\x80\x02', 'c__main__\nNet\n', ')R.'), /REDUCE.*calls global '__main__\.Net'/],
+    // NEWOBJ only of a named class (an inert object); BUILD only on such an object or an OrderedDict
+    [cat('\x80\x02', 'cos\nsystem\n', ')\x81.'), /global 'os\.system'/],
+    [cat('\x80\x02', 'c__main__\nNet\n', 'X\x01\x00\x00\x00a\x81.'), /NEWOBJ.*arguments str 'a': expected a tuple/],
+    [cat('\x80\x02', 'X\x01\x00\x00\x00a}b.'), /BUILD of str 'a'/],
+    [cat('\x80\x02', 'cbuiltins\nset\n', 'X\x01\x00\x00\x00a\x85R.'), /builtins\.set: expected \(list,\)/],
     // __reduce__ chains: getattr(builtins, 'eval') then call it
     [cat('\x80\x02', 'cbuiltins\ngetattr\n', 'cbuiltins\nobject\n', 'X\x04\x00\x00\x00eval', '\x86R', 'X\x01\x00\x00\x001\x85R.'), /global 'builtins\.getattr'/],
     // REDUCE of something that is not an allowed global (a string, a storage type)
@@ -163,7 +170,7 @@ test('pickles that would run code are refused naming the opcode and global; noth
     [cat('\x80\x02', '(cos\nsystem\nX\x02\x00\x00\x00id', 'o.'), /global 'os\.system'/],
     [cat('\x80\x02', '(X\x02\x00\x00\x00ido.'), /opcode OBJ.*refused/],
     [cat('(ios\nsystem\n.'), /opcode INST.*refused/],
-    [cat('\x80\x02', ')\x81.'), /opcode NEWOBJ.*refused/],
+    [cat('\x80\x02', '))\x81.'), /opcode NEWOBJ.*of tuple\(0\): only a class.*refused/],
     [cat('\x80\x02', '\x82\x01.'), /opcode EXT1.*refused/],
     [cat('\x80\x02', '}', '}b.'), /BUILD of dict\(0\)/],
     [cat('Pos.system\n.'), /opcode PERSID.*refused/],
@@ -199,6 +206,15 @@ test('pickles that lie about sizes or nest forever fail cleanly, without big all
   const root = unpickle(cyc, 'p');
   assert.equal(root.map.get('a'), root);
   expectError(() => readTorchFile(writeZip([['archive/data.pkl', cyc]])), 'format', /contains itself/);
+  // a whole module that is its own submodule, and modules nested 40 deep
+  const self = cat('\x80\x02', 'c__main__\nNet\n', ')\x81q\x00', '}', 'X\x08\x00\x00\x00_modules', '}', 'X\x01\x00\x00\x00a', 'h\x00', 'ssb.');
+  expectError(() => readTorchFile(writeZip([['archive/data.pkl', self]])), 'format', /'a' contains itself/);
+  const level = 'c__main__\nNet\n)\x81}X\x08\x00\x00\x00_modules}X\x01\x00\x00\x00m';
+  const deep = cat('\x80\x02', level.repeat(40), 'N', 'ssb'.repeat(40), '.');
+  expectError(() => readTorchFile(writeZip([['archive/data.pkl', deep]])), 'format', /modules nested deeper than 32 at 'm(\.m){31,}'/);
+  // a module without tensors is no state_dict; an object that is not a module is not one either
+  const empty = cat('\x80\x02', 'c__main__\nNet\n)\x81}X\x08\x00\x00\x00_modules}sb.');
+  expectError(() => readTorchFile(writeZip([['archive/data.pkl', empty]])), 'format', /object of __main__\.Net, not a state_dict \(a dict of tensors\) or a module/);
 });
 
 // A .pt with one tensor whose pickle we write by hand (the storage record holds `bytes` bytes).

@@ -93,6 +93,27 @@ test('refused: proj_size, tensors of other layers, a pickle that names a dangero
   }
 });
 
+test('whole modules: torch.save(model) and a TorchScript torch.jit.save read as their state_dict — same names in order, same bits, PyTorch\'s outputs', async () => {
+  const { readTorchFile } = await import('../../js/interop/torchfile.js');
+  const sd = fixture(CASES.special.whole_module.stateDict);
+  const want = readPyTorch(sd);
+  for (const k of ['whole_module', 'scripted']) {
+    const sp = CASES.special[k], c = sp.case, bytes = fixture(sp.file);
+    assert.deepEqual([...readTorchFile(bytes).tensors.keys()], c.keys, `${k}: the state_dict's names, in its order`);
+    const d = readPyTorch(bytes);
+    assert.deepEqual(d.config, want.config, k);
+    assert.deepEqual(d.notes, want.notes, k);
+    for (const [name, p] of Object.entries(want.parameters)) {
+      assert.ok(Buffer.from(d.parameters[name].data.buffer).equals(Buffer.from(p.data.buffer)), `${k}: ${name} not bit-identical to the state_dict's`);
+    }
+    const net = await fromPyTorch(bytes);
+    assert.equal(net.config.bidirectional, true);
+    const y = net.predict(Int32Array.from(c.x), { batch: c.batch, steps: c.steps, stateful: false });
+    assert.ok(maxDiff(y, c.y) <= TOL, `${k}: Network vs PyTorch ${maxDiff(y, c.y)}`);
+    net.dispose();
+  }
+});
+
 test('names: prefixes are guessed, can be given, and a failed guess lists the tensors found', () => {
   const c = CASES.cases['lstm-L1-uni-emb']; // modules embedding / rnn / head
   const file = fixture(c.files.pt);
