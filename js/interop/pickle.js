@@ -95,6 +95,7 @@ const isDict = (v) => v !== null && typeof v === 'object' && v.type === 'dict';
 /** A short description of a pickle value for messages. */
 export function describeValue(v) {
   if (v === null) return 'None';
+  if (v === undefined) return 'nothing';
   if (typeof v === 'string') return `str '${v.length > 30 ? v.slice(0, 30) + '…' : v}'`;
   if (typeof v === 'number' || typeof v === 'bigint') return `${Number.isInteger(Number(v)) ? 'int' : 'float'} ${v}`;
   if (typeof v === 'boolean') return v ? 'True' : 'False';
@@ -344,6 +345,7 @@ function reduce(name, args, fail, int, op) {
     }
     case 'torch._utils._rebuild_parameter':
     case 'torch._utils._rebuild_parameter_with_state': {
+      if (args.length < 1) throw fail('expected (tensor, requires_grad, hooks), got no arguments');
       const t = args[0];
       if (!t || t.type !== 'tensor') throw fail(`first argument ${describeValue(t)} is not a tensor`);
       return t;

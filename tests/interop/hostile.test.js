@@ -162,6 +162,8 @@ test('pickles that would run code are refused naming the opcode and global; noth
     [cat('\x80\x02', 'c__main__\nNet\n', 'X\x01\x00\x00\x00a\x81.'), /NEWOBJ.*arguments str 'a': expected a tuple/],
     [cat('\x80\x02', 'X\x01\x00\x00\x00a}b.'), /BUILD of str 'a'/],
     [cat('\x80\x02', 'cbuiltins\nset\n', 'X\x01\x00\x00\x00a\x85R.'), /builtins\.set: expected \(list,\)/],
+    // a CI fuzz finding (seed 1796230622): _rebuild_parameter called with no arguments
+    [cat('\x80\x02', 'ctorch._utils\n_rebuild_parameter\n', ')R.'), /_rebuild_parameter: expected \(tensor, requires_grad, hooks\), got no arguments/],
     // __reduce__ chains: getattr(builtins, 'eval') then call it
     [cat('\x80\x02', 'cbuiltins\ngetattr\n', 'cbuiltins\nobject\n', 'X\x04\x00\x00\x00eval', '\x86R', 'X\x01\x00\x00\x001\x85R.'), /global 'builtins\.getattr'/],
     // REDUCE of something that is not an allowed global (a string, a storage type)
