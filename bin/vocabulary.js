@@ -18,6 +18,8 @@
 import { basename, dirname, extname, join } from 'node:path';
 import { readText } from './files.js';
 
+export { vocabularyJson } from '../js/interop/index.js'; // the sidecar's content for a vocabulary string
+
 /** The sidecar vocabulary file of a model file: `dir/model.pt` → `dir/model.vocab.json`. */
 export function vocabularyPath(modelPath) {
   const name = basename(modelPath), ext = extname(name);
@@ -54,7 +56,3 @@ export function vocabularyOfText(path) {
   return cps.map((cp) => String.fromCodePoint(cp)).join('');
 }
 
-/** The sidecar's content for a vocabulary string (one symbol per code point). */
-export function vocabularyJson(vocabulary) {
-  return `${JSON.stringify(Array.from(vocabulary))}\n`;
-}

@@ -236,6 +236,13 @@ export function inspectFile(input: Uint8Array | ArrayBuffer | TfjsFiles | TfjsAr
   problem: string | null;
 };
 
+/**
+ * The vocabulary sidecar of a character model in a foreign format (NAME.vocab.json beside
+ * NAME.pt, NAME.onnx or model.json, which hold weights only): a JSON array of the characters by
+ * id (what Python's json.dump(chars, f) writes), for a CharModel's `vocabulary`.
+ */
+export function vocabularyJson(vocabulary: string): string;
+
 /** Gate blocks along G·H in each framework's order, as indices of our gate order. */
 export const GATE_ORDER: Readonly<Record<Cell, { gates: string[]; pytorch: number[]; keras: number[]; onnx: number[] }>>;
 

@@ -265,14 +265,16 @@ const handlers = {
   inspect(m) { onInspect(m); },
   gen(m) { onGen(m); },
   export(m) {
-    const blob = new Blob([m.bytes], { type: 'application/octet-stream' });
-    const a = document.createElement('a');
-    a.href = URL.createObjectURL(blob);
-    a.download = `wasm-lstm-${m.cell}-step${m.step}.lstm`;
-    document.body.append(a);
-    a.click();
-    a.remove();
-    setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+    for (const f of m.files) {
+      const blob = new Blob([f.bytes], { type: f.name.endsWith('.json') ? 'application/json' : 'application/octet-stream' });
+      const a = document.createElement('a');
+      a.href = URL.createObjectURL(blob);
+      a.download = f.name;
+      document.body.append(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+    }
   },
 };
 
@@ -423,7 +425,7 @@ for (const id of ['lr', 'clip']) {
 }
 
 $('btn-download').disabled = true;
-$('btn-download').addEventListener('click', () => ask(training.export()));
+$('btn-download').addEventListener('click', () => ask(training.export($('download-format').value)));
 $('btn-upload').addEventListener('click', () => $('model-file').click());
 // One of our files, or a model trained elsewhere chosen together with its vocabulary (and a TF.js
 // model.json with its weight files), converted by import-model.js. The text of "My own text",

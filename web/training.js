@@ -521,11 +521,19 @@ export class Training {
 
   // ---- files
 
-  async export() {
+  /** Download: our file (the optimizer state and the text too, for an exact resume), or the
+   *  weights in another format with the vocabulary beside them (export-model.js). */
+  async export(format = 'wasm-lstm') {
     const t = this.trainer;
     if (!t) return;
-    const bytes = await t.save({ includeText: this.#text !== null });
-    this.#emit('export', { bytes, step: (await readMeta(bytes)).char.step, cell: t.info.config.cell });
+    const bytes = await t.save({ includeText: format === 'wasm-lstm' && this.#text !== null });
+    const stem = `wasm-lstm-${t.info.config.cell}-step${(await readMeta(bytes)).char.step}`;
+    if (format === 'wasm-lstm') {
+      this.#emit('export', { files: [{ name: `${stem}.lstm`, bytes }] });
+      return;
+    }
+    const { exportModel } = await import('./export-model.js');
+    this.#emit('export', { files: await exportModel(bytes, format, stem) });
   }
 
   /**

@@ -223,3 +223,16 @@ export function inspectFile(input) {
 }
 
 export { GATE_ORDER } from './layouts.js';
+
+/**
+ * The vocabulary sidecar of a character model in a foreign format (NAME.vocab.json beside
+ * NAME.pt, NAME.onnx, model.json: those files hold weights, not the characters the ids stand
+ * for): a JSON array of the characters by id, one code point each, what Python's
+ * json.dump(chars, f) writes. `vocabulary` is a CharModel's (a string).
+ */
+export function vocabularyJson(vocabulary) {
+  if (typeof vocabulary !== 'string') {
+    throw new LstmError('arg', `vocabulary: expected a string of the characters by id, got ${describeArg(vocabulary)}`, { argument: 'vocabulary' });
+  }
+  return `${JSON.stringify(Array.from(vocabulary))}\n`;
+}

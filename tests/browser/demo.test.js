@@ -150,6 +150,62 @@ describe('demo page (web/) in headless Chromium', { skip: SKIP, timeout: 150_000
     assert.deepEqual(problems, []);
   });
 
+  test('the model downloads in the other formats with its vocabulary; each reads back as the same weights', { timeout: 60_000 }, async () => {
+    const { readFileSync } = await import('node:fs');
+    const { readPyTorch, readONNX, readKeras } = await import('../../js/interop/index.js');
+    const { CharModel } = await import('../../js/index.js');
+    await page.locator('#train').scrollIntoViewIfNeeded();
+    await page.click('#btn-run');
+    await page.waitForFunction(() => document.body.dataset.running === 'false', null, { timeout: 10_000 });
+    const save = async (format, n) => {
+      await page.selectOption('#download-format', format);
+      const files = {};
+      const got = new Promise((resolve) => {
+        const on = async (d) => {
+          const path = join(profile, `${format}-${d.suggestedFilename()}`);
+          await d.saveAs(path);
+          files[d.suggestedFilename()] = new Uint8Array(readFileSync(path));
+          if (Object.keys(files).length === n) { page.off('download', on); resolve(); }
+        };
+        page.on('download', on);
+      });
+      await page.click('#btn-download');
+      await got;
+      return files;
+    };
+    const ours = await save('wasm-lstm', 1);
+    const [lstmName] = Object.keys(ours);
+    const stem = lstmName.replace(/\.lstm$/, '');
+    const model = await CharModel.load(ours[lstmName]);
+    const want = model.network.parameters(), vocab = [...model.vocabulary];
+    const same = (desc, what) => {
+      for (const [k, p] of Object.entries(want)) {
+        assert.ok(Buffer.from(desc.parameters[k].data.buffer, desc.parameters[k].data.byteOffset, p.data.byteLength)
+          .equals(Buffer.from(p.data.buffer, p.data.byteOffset, p.data.byteLength)), `${what}: ${k}`);
+      }
+    };
+    const json = (b) => JSON.parse(new TextDecoder().decode(b));
+    const pt = await save('pt', 2);
+    assert.deepEqual(Object.keys(pt).sort(), [`${stem}.pt`, `${stem}.vocab.json`]);
+    same(readPyTorch(pt[`${stem}.pt`]), '.pt');
+    assert.deepEqual(json(pt[`${stem}.vocab.json`]), vocab);
+    const st = await save('safetensors', 2);
+    same(readPyTorch(st[`${stem}.safetensors`]), '.safetensors');
+    const onnx = await save('onnx', 2);
+    same(readONNX(onnx[`${stem}.onnx`]), '.onnx');
+    const tf = await save('tfjs', 3);
+    assert.deepEqual(Object.keys(tf).sort(), ['model.json', 'model.vocab.json', 'weights.bin']);
+    const k = readKeras({ 'model.json': tf['model.json'], 'weights.bin': tf['weights.bin'] });
+    same(k, 'TF.js');
+    assert.equal(k.config.loss, 'xent', 'a softmax Dense: a classifier');
+    assert.deepEqual(json(tf['model.vocab.json']), vocab);
+    model.dispose();
+    await page.selectOption('#download-format', 'wasm-lstm');
+    await page.click('#btn-run');
+    await page.waitForFunction(() => document.body.dataset.running === 'true', null, { timeout: 10_000 });
+    assert.deepEqual(problems, []);
+  });
+
   test('after a reload the model is restored from IndexedDB and training continues', { timeout: 60_000 }, async () => {
     // wait for a save after the experiment, so that the stored step is recent
     const before = num((await body(page)).step);

@@ -63,3 +63,16 @@ test('inspectFile: tensors, format details and the model (or why not) for each f
   assert.deepEqual([k.format, k.details.class, k.model.config.cell], ['tfjs', 'Sequential', 'rnn']);
   assert.throws(() => inspectFile(new Uint8Array([1, 2, 3])), /not a PyTorch, safetensors, ONNX or TF\.js model/);
 });
+
+test('vocabularyJson: the characters by id as a JSON array, one code point each (what json.dump(chars) writes); a non-string is LstmError arg', async () => {
+  const { vocabularyJson } = await import('../../js/interop/index.js');
+  const { LstmError } = await import('../../js/index.js');
+  const v = '\n !ae\u00e9\u4e2d\u{1F600}';
+  const text = vocabularyJson(v);
+  assert.ok(text.endsWith(']\n'));
+  assert.deepEqual(JSON.parse(text), ['\n', ' ', '!', 'a', 'e', 'é', '中', '😀']);
+  assert.equal(JSON.parse(text).join(''), v);
+  for (const bad of [undefined, ['a', 'b'], 12]) {
+    assert.throws(() => vocabularyJson(bad), (e) => e instanceof LstmError && e.code === 'arg' && e.argument === 'vocabulary' && /^vocabulary: expected a string/.test(e.message));
+  }
+});
