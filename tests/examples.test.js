@@ -25,6 +25,11 @@ test('examples/agreement: the LSTM learns "was"/"were" across clauses of up to 8
     const lstm = results.find((r) => r.cell === 'lstm');
     for (const a of lstm.accuracy) assert.ok(a >= 0.95, `LSTM accuracy by clause length: ${lstm.accuracy}`);
     assert.equal(lstm.valAccuracy.length, 6);
+    // before training the LSTM's cell state carries far more of the verb's gradient to the subject
+    const ratio = Object.fromEntries(results.map((r) => [r.cell, r.gradientRatio]));
+    assert.ok(ratio.rnn > 0 && ratio.lstm < 1, JSON.stringify(ratio));
+    assert.ok(ratio.lstm > 1e6 * ratio.rnn, `gradient at the subject ÷ at the verb: ${JSON.stringify(ratio)}`);
+    assert.match(stdout, new RegExp(`lstm {2}${lstm.gradientRatio.toExponential(1).replace('+', '\\+')}`));
     assert.match(stdout, /validation accuracy after each epoch\nrnn {2}/);
     assert.match(stdout, /^ {2}the (cat|dog|bird)s? , which .* (was|were) full$/m);
     // each saved model, one sentence at a time at its own length (no padding): the same accuracies
