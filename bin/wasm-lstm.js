@@ -14,12 +14,14 @@
 // Only the package's public entry point is imported; the cell names and the limits are the
 // package's (abi: the C build's; CharModel.limits), never a list of our own.
 
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { CharModel, LstmError, abi } from '../js/index.js';
 import { convertCommand } from './convert.js';
 import { checkWritable, writeAtomically } from './files.js';
 import { inspectCommand } from './inspect.js';
+import { readInput, loadInput, formatOfContent, FORMATS } from './model-io.js';
+import { vocabularyPath, readVocabularyFile } from './vocabulary.js';
 
 /** 'a, b or c' */
 const either = (words) => (words.length < 2 ? words.join('') : `${words.slice(0, -1).join(', ')} or ${words.at(-1)}`);
@@ -91,7 +93,9 @@ Integers are decimal digits (1000, not 1e3 or 0x3e8); numbers are decimals (0.00
 
   sample: `Usage: wasm-lstm sample model.bin [options]
 
-Streams generated text to stdout: the prime, then --length new characters.
+Streams generated text to stdout: the prime, then --length new characters. The model is a
+character model file of ours, or the weights of one in another format (.pt, .safetensors, .onnx,
+a TF.js model.json) with its characters in NAME.vocab.json beside it, as convert writes them.
 
   --prime TEXT            text to start from (default: none)
   --length N              characters to generate (default 500)
@@ -106,7 +110,8 @@ Streams generated text to stdout: the prime, then --length new characters.
 
 Prints the mean cross-entropy (nats and bits per character) and perplexity of the model on a
 UTF-8 text file. When the file is the model's training text, only its validation part is used
-(the part training never saw); otherwise the whole file.
+(the part training never saw); otherwise the whole file. The model may be of another format
+with NAME.vocab.json beside it, as for sample (then the whole file).
 
   --all                   use the whole file even if it is the training text
   -h, --help              this help`,
@@ -312,12 +317,35 @@ function readText(file) {
 
 async function loadModel(file, options) {
   const bytes = readBytes(file);
+  const format = formatOfContent(bytes);
+  if (format && format !== 'wasm-lstm') return foreignModel(file);
   try {
     return await CharModel.load(bytes, options);
   } catch (err) {
     if (err instanceof LstmError && ['format', 'version', 'checksum'].includes(err.code)) {
       throw new Error(`'${file}' is not a usable wasm-lstm character model: ${err.message}`);
     }
+    throw err;
+  }
+}
+
+// A character model from weights of another format (.pt, .safetensors, .onnx, a TF.js
+// model.json), read as `convert` reads them, with the characters from NAME.vocab.json beside them.
+// It has no training text: sample and eval (on a whole file) only.
+async function foreignModel(file) {
+  const input = readInput(file);
+  const vocab = vocabularyPath(file);
+  if (!existsSync(vocab)) {
+    throw new Error(`'${file}' (${FORMATS[input.format].what}) holds weights, not the characters they stand for: ` +
+      `those come from ${vocab}, which is not there; write it beside the file (a JSON array of the characters by id), ` +
+      `or convert the model with them: wasm-lstm convert ${file} model.bin --vocab FILE`);
+  }
+  const { network } = await loadInput(input);
+  try {
+    return CharModel.fromNetwork(network, { vocabulary: readVocabularyFile(vocab) });
+  } catch (err) {
+    network.dispose();
+    if (err instanceof LstmError) throw new Error(`'${file}' with ${basename(vocab)}: ${withoutPrefix(err.message, 'CharModel.fromNetwork: ')}`);
     throw err;
   }
 }
@@ -647,7 +675,8 @@ async function evaluate({ values: v, positionals }) {
   let model, part;
   try {
     model = await loadModel(modelFile, v.all ? {} : { text });
-    part = v.all ? 'the whole file' : `the validation part (last ${model.config.valFraction * 100}%) of the training text`;
+    part = v.all || !model.data ? 'the whole file' // a model of another format has no training text
+      : `the validation part (last ${model.config.valFraction * 100}%) of the training text`;
   } catch (err) {
     if (!(err instanceof LstmError && err.code === 'arg' && err.argument === 'text')) throw err;
     model = await loadModel(modelFile); // another text: all of it is new to the model

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CharModel, Network, LstmError } from '../js/index.js';
-import { inspectFile } from '../js/interop/index.js';
+import { inspectFile, fromPyTorch } from '../js/interop/index.js';
 
 const BIN = fileURLToPath(new URL('../bin/wasm-lstm.js', import.meta.url));
 const FIXTURES = fileURLToPath(new URL('./fixtures/interop/', import.meta.url));
@@ -153,6 +153,24 @@ test('--lengths: a classifier of ragged sequences to ONNX with a lengths input, 
   assert.ok(want.every((v, i) => Math.abs(v - o.output.data[i]) <= 1e-5), `${want} vs ${o.output.data}`);
   cls.dispose();
   await fails(['convert', p('cls.bin'), p('cls.pt'), '--lengths'], 2, /--lengths: only for ONNX output/);
+});
+
+test('sample and eval take a character model in another format with its .vocab.json beside it: the .bin\'s samples', async () => {
+  const sub = p('foreign');
+  mkdirSync(sub);
+  for (const ext of ['pt', 'onnx', 'json']) {
+    const out = join(sub, ext === 'json' ? 'model.json' : `char.${ext}`);
+    await ok(['convert', charFile, out]);
+    const a = await ok(['sample', out, '--prime', 'The ', '--length', '60', '--seed', '4']);
+    assert.equal(a.stdout, 'The ' + charModel.sample({ prime: 'The ', length: 60, seed: 4 }), `.${ext}`);
+    const e = await ok(['eval', out, p('text.txt')]);
+    const m = CharModel.fromNetwork(await fromPyTorch(readFileSync(join(sub, 'char.pt'))), { vocabulary: charModel.vocabulary });
+    const r = m.evaluate(TEXT);
+    m.dispose();
+    assert.match(e.stdout, new RegExp(`^loss ${r.loss.toFixed(4)} nats/char .*\\(${r.chars} characters predicted: the whole file of text\\.txt\\)`), `.${ext}: ${e.stdout}`);
+  }
+  rmSync(join(sub, 'char.vocab.json'));
+  await fails(['sample', join(sub, 'char.pt')], 1, /char\.pt' \(PyTorch state_dict \(torch\.save\)\) holds weights, not the characters .*char\.vocab\.json, which is not there/);
 });
 
 test('vocabularies: beside IN, --vocab (JSON of code points, or a text of the characters), --vocab-from-text, --no-vocab', async () => {
