@@ -185,7 +185,7 @@ async function loadReaders() {
   const onnxs = ['onnx/lstm-L2-bi-emb.onnx', 'onnx/gru-L1-uni-emb.onnx', 'onnx/rnn-L2-bi-dense.onnx', 'onnx/lstm-L2-bi-emb-last.onnx',
     'onnx/lstm-L2-uni-dense-state.onnx', 'onnx/lstm-L2-bi-timemajor.onnx', 'onnx/lstm-L2-bi-dense-packed.onnx'].map(file);
   const ours = interop.writeONNX(interop.readPyTorch(pts[1]), { summary: 'last' });
-  onnxs.push(ours);
+  onnxs.push(ours, interop.writeONNX(interop.readPyTorch(pts[1]), { lengths: true, stateInputs: 'optional' }));
   const pkls = [...pts.slice(0, 5), ...pts.slice(-2)].map((b) => { const z = readZip(b); return z.read(z.entries.find((e) => e.name.endsWith('data.pkl')).name); });
   const text = new Uint8Array(Buffer.from('the cat, which ate, was full. '.repeat(40)));
   const deflated = [text, Uint8Array.from({ length: 3000 }, (_, i) => (i * i) % 251)].flatMap((d) =>
