@@ -315,10 +315,16 @@ function readText(file) {
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
 
-async function loadModel(file, options) {
+async function loadModel(file, options, { foreign = true } = {}) {
   const bytes = readBytes(file);
   const format = formatOfContent(bytes);
-  if (format && format !== 'wasm-lstm') return foreignModel(file);
+  if (format && format !== 'wasm-lstm') {
+    if (!foreign) {
+      throw new Error(`'${file}' is a ${FORMATS[format].what}, without a training state to resume: convert it first ` +
+        `(wasm-lstm convert ${file} model.bin, with its .vocab.json beside it), then train --resume model.bin`);
+    }
+    return foreignModel(file);
+  }
   try {
     return await CharModel.load(bytes, options);
   } catch (err) {
@@ -456,7 +462,7 @@ async function resumeModel(v, file, text) {
   let model;
   try {
     const threads = threadsFlag(v);
-    model = await loadModel(v.resume, { ...(text !== undefined && { text }), ...(threads !== undefined && { threads }) });
+    model = await loadModel(v.resume, { ...(text !== undefined && { text }), ...(threads !== undefined && { threads }) }, { foreign: false });
   } catch (err) {
     if (err instanceof LstmError && err.code === 'arg' && err.argument === 'text') {
       throw new Error(`'${file}' is not the text '${v.resume}' was trained on: ${withoutPrefix(err.message, 'text: ')}`);

@@ -169,6 +169,8 @@ test('sample and eval take a character model in another format with its .vocab.j
     m.dispose();
     assert.match(e.stdout, new RegExp(`^loss ${r.loss.toFixed(4)} nats/char .*\\(${r.chars} characters predicted: the whole file of text\\.txt\\)`), `.${ext}: ${e.stdout}`);
   }
+  // resuming needs our file (a training state); a foreign one says how to get it
+  await fails(['train', p('text.txt'), '--resume', join(sub, 'char.pt'), '--steps', '1'], 1, /char\.pt' is a PyTorch state_dict.*without a training state to resume: convert it first/);
   rmSync(join(sub, 'char.vocab.json'));
   await fails(['sample', join(sub, 'char.pt')], 1, /char\.pt' \(PyTorch state_dict \(torch\.save\)\) holds weights, not the characters .*char\.vocab\.json, which is not there/);
 });
