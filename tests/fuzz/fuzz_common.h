@@ -1192,13 +1192,27 @@ static inline void fz_check_norms_alone(fz_ctx* z, const fz_batch* b, const floa
         want[((size_t)k * T + t) * 2] += a * a, want[((size_t)k * T + t) * 2 + 1] += cc * cc;
       }
   }
-  for (int k = 0; ok && k < LD; k++)
+  /* Each step's norm to 1e-4 of itself, plus 1e-4 of the largest norm of its layer direction: a
+   * gradient that is a small difference of larger terms (two head columns that nearly cancel) is
+   * rounded differently when the batch's loss scale 1/N replaces a sequence's 1/n_s, and the
+   * rounding is relative to the terms, not to their difference (a fuzz finding of 2e-4 relative on
+   * norms of 5e-6 with an H=1 LSTM). A wrong step is off by its own size and still fails. */
+  for (int k = 0; ok && k < LD; k++) {
+    double big = 0.0, bigc = 0.0;
+    for (int t = 0; t < T; t++) {
+      size_t i = (size_t)k * T + t;
+      big = fmax(big, fmax(norms[i], sqrt(want[2 * i])));
+      if (cnorms) bigc = fmax(bigc, fmax(cnorms[i], sqrt(want[2 * i + 1])));
+    }
     for (int t = 0; t < T; t++) {
       size_t i = (size_t)k * T + t;
       double a = sqrt(want[2 * i]), cc = sqrt(want[2 * i + 1]);
-      if (isfinite(a)) FZ_CHECK(fabs(norms[i] - a) <= 1e-4 * (norms[i] + a) + 1e-30);
-      if (cnorms && z->c.cell == LSTM_CELL_LSTM && isfinite(cc)) FZ_CHECK(fabs(cnorms[i] - cc) <= 1e-4 * (cnorms[i] + cc) + 1e-30);
+      if (isfinite(a) && isfinite(big)) FZ_CHECK(fabs(norms[i] - a) <= 1e-4 * (norms[i] + a + big) + 1e-30);
+      if (cnorms && z->c.cell == LSTM_CELL_LSTM && isfinite(cc) && isfinite(bigc)) {
+        FZ_CHECK(fabs(cnorms[i] - cc) <= 1e-4 * (cnorms[i] + cc + bigc) + 1e-30);
+      }
     }
+  }
   free(w), free(want), free(n1), free(c1), free(sh), free(sc);
 }
 
