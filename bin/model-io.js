@@ -58,10 +58,10 @@ export function formatOfContent(bytes) {
 
 /**
  * An input model file: `{format, path, bytes}` (`files` too for TF.js: model.json and its weight
- * files by the names its manifest gives). `forced`: the --from format, or undefined.
+ * files by the names its manifest gives). `forced`: the --from format, or undefined; `bytes`: the
+ * file's content when the caller has read it already.
  */
-export function readInput(path, forced) {
-  const bytes = readBytes(path);
+export function readInput(path, forced, bytes = readBytes(path)) {
   const sniffed = formatOfContent(bytes);
   const format = forced ?? sniffed ?? formatOfName(path);
   if (!forced && !sniffed && format === 'wasm-lstm') {

@@ -323,7 +323,7 @@ async function loadModel(file, options, { foreign = true } = {}) {
       throw new Error(`'${file}' is a ${FORMATS[format].what}, without a training state to resume: convert it first ` +
         `(wasm-lstm convert ${file} model.bin, with its .vocab.json beside it), then train --resume model.bin`);
     }
-    return foreignModel(file);
+    return foreignModel(readInput(file, undefined, bytes));
   }
   try {
     return await CharModel.load(bytes, options);
@@ -338,9 +338,8 @@ async function loadModel(file, options, { foreign = true } = {}) {
 // A character model from weights of another format (.pt, .safetensors, .onnx, a TF.js
 // model.json), read as `convert` reads them, with the characters from NAME.vocab.json beside them.
 // It has no training text: sample and eval (on a whole file) only.
-async function foreignModel(file) {
-  const input = readInput(file);
-  const vocab = vocabularyPath(file);
+async function foreignModel(input) {
+  const file = input.path, vocab = vocabularyPath(file);
   if (!existsSync(vocab)) {
     throw new Error(`'${file}' (${FORMATS[input.format].what}) holds weights, not the characters they stand for: ` +
       `those come from ${vocab}, which is not there; write it beside the file (a JSON array of the characters by id), ` +

@@ -87,8 +87,8 @@ export async function run({ quick = false, out = null } = {}) {
     // before training: how much of the verb's gradient reaches the subject across the longest
     // clause, ‖∂L/∂h‖ at the subject ÷ at the last step (stepGradientNorms: the seed's vanishing
     // gradient, measured)
-    const longest = test.sentences[test.clause.indexOf(MAX_CLAUSE)], T = longest.length;
-    const norms = net.stepGradientNorms(longest, Int32Array.of(test.labels[test.clause.indexOf(MAX_CLAUSE)]), { batch: 1, steps: T }).get(0, 0);
+    const at = test.clause.indexOf(MAX_CLAUSE), longest = test.sentences[at], T = longest.length;
+    const norms = net.stepGradientNorms(longest, Int32Array.of(test.labels[at]), { batch: 1, steps: T }).get(0, 0);
     const gradientRatio = norms[1] / norms[T - 1];
     const t0 = performance.now();
     const history = await net.fit(train.sentences, train.labels, { epochs: quick ? 6 : 20, batch: 32, validation: 0.15 });

@@ -38,7 +38,7 @@
 // set → {type:'set', items}, dict / OrderedDict → {type:'dict', ordered, map: Map} (keys: str, int,
 // bool, None), storage → {type:'storage', dtype, key, location, numel},
 // tensor → {type:'tensor', storage, offset, shape, stride}, a class → {type:'class', name}, an
-// object of one → {type:'object', cls, args, state}.
+// object of one → {type:'object', cls, state}.
 //
 // The writer (pickleStateDict) produces what torch.save(state_dict) does at protocol 2: an
 // OrderedDict of _rebuild_tensor_v2(storage, 0, shape, contiguous stride, False, OrderedDict()),
@@ -272,7 +272,7 @@ export function unpickle(bytes, what = 'pickle') {
           throw fail(op, `of ${describeValue(cls)}: only a class the pickle names may be constructed (inert; nothing runs); refused`);
         }
         if (!isTuple(args) || (kwargs !== null && !isDict(kwargs))) throw fail(op, `arguments ${describeValue(args)}: expected a tuple`);
-        stack.push({ type: 'object', cls: cls.name, args: args.items, state: null });
+        stack.push({ type: 'object', cls: cls.name, state: null }); // its arguments say nothing we read
         break;
       }
       case 0x62: { // BUILD: an object's state, or state_dict._metadata (an OrderedDict given a dict of attributes)
